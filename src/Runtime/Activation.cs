@@ -1,0 +1,247 @@
+using ThrottleCluster.Runtime.Storage;
+
+namespace ThrottleCluster.Runtime;
+
+/// <summary>The runtime's view of an activation, whatever its grain type.</summary>
+internal interface IActivation
+{
+    GrainId Id { get; }
+
+    long LastUsedTimestamp { get; }
+
+    /// <summary>Marks the activation dead if it has nothing queued or running; callers then make a new one.</summary>
+    bool TryDeactivateIfIdle();
+
+    /// <summary>Fails what is queued and stops further writes: the silo is going away without a goodbye.</summary>
+    void Abort();
+}
+
+/// <summary>
+/// One grain in memory. Calls queue in a mailbox; one turn at a time applies everything queued
+/// (group commit) and persists the result with a single compare-and-set. Callers complete only
+/// after that write is in the engine. The cached state is only a guess: a conflicting write
+/// returns the winner's state, which is re-applied against without another read.
+/// </summary>
+internal sealed class Activation<TState, TCommand, TResult>(
+    GrainId id,
+    GrainKind<TState, TCommand, TResult> kind,
+    RuntimeContext context) : IActivation
+{
+    private readonly string _storageKey = id.ToString();
+    private readonly object _mailboxLock = new();
+    private List<PendingCall> _mailbox = [];
+    private bool _turnRunning;
+    private bool _deactivated;
+    private volatile bool _aborted;
+
+    // Touched only inside a turn, and turns never overlap.
+    private bool _loaded;
+    private TState _state = kind.Type.InitialState;
+    private long _version;
+
+    public GrainId Id => id;
+
+    public long LastUsedTimestamp { get; private set; } = context.Time.GetTimestamp();
+
+    /// <returns>False if the activation was collected meanwhile: the caller must look it up again.</returns>
+    public bool TryEnqueue(PendingCall call)
+    {
+        lock (_mailboxLock)
+        {
+            if (_deactivated) return false;
+            _mailbox.Add(call);
+            LastUsedTimestamp = context.Time.GetTimestamp();
+            if (_turnRunning) return true;
+            _turnRunning = true;
+        }
+        _ = RunTurnsAsync();
+        return true;
+    }
+
+    public bool TryDeactivateIfIdle()
+    {
+        lock (_mailboxLock)
+        {
+            if (_turnRunning || _mailbox.Count > 0) return false;
+            _deactivated = true;
+            return true;
+        }
+    }
+
+    public void Abort()
+    {
+        _aborted = true;
+        List<PendingCall> queued;
+        lock (_mailboxLock)
+        {
+            _deactivated = true;
+            queued = _mailbox;
+            _mailbox = [];
+        }
+        foreach (var call in queued) call.Completion.TrySetException(SiloStopped(mayHaveBeenApplied: false));
+    }
+
+    private async Task RunTurnsAsync()
+    {
+        while (TakeBatch() is { } batch)
+        {
+            await RunTurnAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    private List<PendingCall>? TakeBatch()
+    {
+        lock (_mailboxLock)
+        {
+            if (_mailbox.Count == 0)
+            {
+                _turnRunning = false;
+                return null;
+            }
+            return TakeFromMailbox(context.Options.MaxBatchSize);
+        }
+    }
+
+    // Caller holds _mailboxLock.
+    private List<PendingCall> TakeFromMailbox(int max)
+    {
+        if (_mailbox.Count <= max)
+        {
+            var all = _mailbox;
+            _mailbox = [];
+            return all;
+        }
+        var some = _mailbox.GetRange(0, max);
+        _mailbox.RemoveRange(0, max);
+        return some;
+    }
+
+    private async Task RunTurnAsync(List<PendingCall> batch)
+    {
+        var conflicts = 0;
+        var writeSent = false;
+        try
+        {
+            while (batch.Count > 0)
+            {
+                if (_aborted)
+                {
+                    Fail(batch, SiloStopped(mayHaveBeenApplied: writeSent));
+                    return;
+                }
+                if (!_loaded) Load(await context.Storage.ReadAsync(_storageKey).ConfigureAwait(false));
+
+                var turn = Apply(batch, context.Time.GetUtcNow());
+                batch = turn.Accepted;
+                if (batch.Count == 0) break;
+
+                writeSent = true;
+                var outcome = await context.Storage.WriteAsync(turn.Write).ConfigureAwait(false);
+                context.Metrics.StorageWrite(kind.Type.Kind, batch.Count);
+                switch (outcome.Status)
+                {
+                    case WriteStatus.Written:
+                        var deleted = turn.Write.TimeToLive <= TimeSpan.Zero;
+                        _state = deleted ? kind.Type.InitialState : turn.State;
+                        _version = outcome.Current.Version;
+                        for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(turn.Results[i]);
+                        return;
+                    case WriteStatus.Conflict:
+                        context.Metrics.Conflict(kind.Type.Kind);
+                        Load(outcome.Current);
+                        if (++conflicts >= context.Options.MaxWriteAttempts)
+                        {
+                            Fail(batch, new GrainConflictException(id, conflicts));
+                            return;
+                        }
+                        // Calls that arrived meanwhile ride along: contention grows the batch instead of the queue.
+                        batch = JoinMailbox(batch);
+                        break;
+                    case WriteStatus.Duplicate:
+                        batch = AnswerDuplicates(batch, outcome.Duplicates);
+                        break;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // The write may or may not have landed: forget the cache so the next turn reads the truth.
+            _loaded = false;
+            Fail(batch, new GrainCallException($"Grain {id}: storage failed: {ex.Message}", mayHaveBeenApplied: writeSent, ex));
+        }
+    }
+
+    private Turn Apply(List<PendingCall> batch, DateTimeOffset now)
+    {
+        var type = kind.Type;
+        var state = _state;
+        var accepted = new List<PendingCall>(batch.Count);
+        var results = new List<TResult>(batch.Count);
+        List<CallReceipt>? receipts = null;
+        List<string>? checks = null;
+        foreach (var call in batch)
+        {
+            TResult result;
+            try
+            {
+                (state, result) = type.Apply(state, call.Command, now);
+            }
+            catch (Exception ex)
+            {
+                // A command the grain refuses fails alone; the rest of the batch goes on.
+                call.Completion.TrySetException(ex);
+                continue;
+            }
+            accepted.Add(call);
+            results.Add(result);
+            if (call.CallId is null) continue;
+            (receipts ??= []).Add(new CallReceipt(call.CallId, kind.SerializeResult(result)));
+            if (call.IsRetry) (checks ??= []).Add(call.CallId);
+        }
+        var ttl = type.TimeToLive(state, now);
+        var bytes = ttl > TimeSpan.Zero ? type.Serialize(state) : [];
+        var write = new StateWrite(_storageKey, _version, bytes, ttl, receipts ?? (IReadOnlyList<CallReceipt>)[], checks ?? (IReadOnlyList<string>)[]);
+        return new Turn(accepted, results, state, write);
+    }
+
+    private void Load(StoredState stored)
+    {
+        _state = stored.Exists ? kind.Type.Deserialize(stored.State) : kind.Type.InitialState;
+        _version = stored.Version;
+        _loaded = true;
+    }
+
+    private List<PendingCall> JoinMailbox(List<PendingCall> batch)
+    {
+        lock (_mailboxLock)
+        {
+            var room = context.Options.MaxBatchSize - batch.Count;
+            if (room > 0 && _mailbox.Count > 0) batch.AddRange(TakeFromMailbox(room));
+        }
+        return batch;
+    }
+
+    private List<PendingCall> AnswerDuplicates(List<PendingCall> batch, IReadOnlyList<CallReceipt> duplicates)
+    {
+        var remaining = new List<PendingCall>(batch.Count);
+        foreach (var call in batch)
+        {
+            var receipt = duplicates.FirstOrDefault(r => r.CallId == call.CallId);
+            if (receipt.CallId is null) remaining.Add(call);
+            else call.Completion.TrySetResult(kind.DeserializeResult(receipt.Result));
+        }
+        return remaining;
+    }
+
+    private static void Fail(List<PendingCall> batch, Exception error)
+    {
+        foreach (var call in batch) call.Completion.TrySetException(error);
+    }
+
+    private GrainCallException SiloStopped(bool mayHaveBeenApplied)
+        => new($"Grain {id}: the silo stopped before the call completed.", mayHaveBeenApplied);
+
+    internal readonly record struct PendingCall(TCommand Command, string? CallId, bool IsRetry, TaskCompletionSource<TResult> Completion);
+
+    private readonly record struct Turn(List<PendingCall> Accepted, List<TResult> Results, TState State, StateWrite Write);
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using ThrottleCluster.Runtime.Storage;
+
+namespace ThrottleCluster.Runtime;
+
+/// <summary>
+/// A silo's activations: finds or creates the activation for a grain id, routes calls to its
+/// mailbox, and drops activations that are idle or over the bound. Any silo may serve any grain:
+/// storage's compare-and-set, not placement, is what keeps state exact.
+/// </summary>
+public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
+{
+    private readonly GrainCatalog _catalog;
+    private readonly RuntimeContext _context;
+    private readonly ConcurrentDictionary<GrainId, IActivation> _activations = new();
+    private readonly ITimer _collector;
+    private int _collecting;
+    private volatile bool _aborted;
+
+    public GrainRuntime(GrainCatalog catalog, IGrainStorage storage, GrainRuntimeOptions? options = null, TimeProvider? time = null)
+    {
+        options ??= new GrainRuntimeOptions();
+        options.Validate();
+        time ??= TimeProvider.System;
+        _catalog = catalog;
+        Metrics = new GrainRuntimeMetrics(() => _activations.Count);
+        _context = new RuntimeContext(storage, time, options, Metrics);
+        var period = TimeSpan.FromTicks(Math.Min(options.IdleTimeout.Ticks / 2, TimeSpan.FromMinutes(1).Ticks));
+        _collector = time.CreateTimer(_ => CollectIdle(), null, period, period);
+    }
+
+    public GrainCatalog Catalog => _catalog;
+
+    public GrainRuntimeMetrics Metrics { get; }
+
+    public int ActivationCount => _activations.Count;
+
+    public Task<TResult> CallAsync<TCommand, TResult>(GrainId id, TCommand command, CancellationToken cancellationToken = default)
+    {
+        var call = CallAsync<TCommand, TResult>(id, command, callId: null, isRetry: false);
+        return cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call;
+    }
+
+    /// <param name="callId">Identifies the call across retries; its answer is kept with the state.</param>
+    /// <param name="isRetry">The same call may already have been applied: look for its answer first.</param>
+    public Task<TResult> CallAsync<TCommand, TResult>(GrainId id, TCommand command, string? callId, bool isRetry)
+    {
+        if (_aborted) return Task.FromException<TResult>(new GrainCallException("The silo is stopped.", mayHaveBeenApplied: false));
+        return _catalog.Get<TCommand, TResult>(id.Kind).Enqueue(this, id, command, callId, isRetry);
+    }
+
+    /// <summary>Entry point for calls that arrive as JSON over the wire.</summary>
+    public Task<byte[]> CallJsonAsync(GrainId id, ReadOnlyMemory<byte> command, string? callId, bool isRetry)
+    {
+        if (_aborted) return Task.FromException<byte[]>(new GrainCallException("The silo is stopped.", mayHaveBeenApplied: false));
+        return _catalog.Get(id.Kind).CallJsonAsync(this, id, command, callId, isRetry);
+    }
+
+    /// <summary>Drops idle activations, then the least recently used ones while over the bound.</summary>
+    public int CollectIdle()
+    {
+        if (Interlocked.Exchange(ref _collecting, 1) == 1) return 0;
+        try
+        {
+            var removed = 0;
+            var idleBefore = _context.Time.GetTimestamp() - (long)(_context.Options.IdleTimeout.TotalSeconds * _context.Time.TimestampFrequency);
+            foreach (var (id, activation) in _activations)
+            {
+                if (activation.LastUsedTimestamp <= idleBefore && TryRemove(id, activation)) removed++;
+            }
+            var excess = _activations.Count - _context.Options.MaxActivations;
+            if (excess > 0)
+            {
+                // Evict a tenth more than needed so a silo at the bound does not sort on every new grain.
+                var victims = _activations.Values.OrderBy(a => a.LastUsedTimestamp).Take(excess + _context.Options.MaxActivations / 10);
+                foreach (var activation in victims)
+                {
+                    if (TryRemove(activation.Id, activation)) removed++;
+                }
+            }
+            return removed;
+        }
+        finally
+        {
+            Volatile.Write(ref _collecting, 0);
+        }
+    }
+
+    /// <summary>Stops at once, as a crashed process would: queued calls fail, turns in flight stop before their next write.</summary>
+    public void Abort()
+    {
+        _aborted = true;
+        foreach (var activation in _activations.Values) activation.Abort();
+        _activations.Clear();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Abort();
+        Metrics.Dispose();
+        return _collector.DisposeAsync();
+    }
+
+    internal Task<TResult> Enqueue<TState, TCommand, TResult>(GrainKind<TState, TCommand, TResult> kind, GrainId id, TCommand command, string? callId, bool isRetry)
+    {
+        var completion = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = new Activation<TState, TCommand, TResult>.PendingCall(command, callId, isRetry, completion);
+        while (true)
+        {
+            var activation = (Activation<TState, TCommand, TResult>)_activations.GetOrAdd(id, static (i, s) => s.kind.Activate(i, s.context), (kind, context: _context));
+            if (activation.TryEnqueue(call)) break;
+            _activations.TryRemove(new(id, activation)); // collected between lookup and enqueue
+        }
+        if (_activations.Count > _context.Options.MaxActivations) ThreadPool.UnsafeQueueUserWorkItem(static r => r.CollectIdle(), this, preferLocal: false);
+        return completion.Task;
+    }
+
+    private bool TryRemove(GrainId id, IActivation activation)
+        => activation.TryDeactivateIfIdle() && _activations.TryRemove(new(id, activation));
+}
