@@ -1,0 +1,48 @@
+using ThrottleCluster.Runtime.Storage;
+
+namespace ThrottleCluster.Runtime.Tests;
+
+public sealed class ActivationCollectionTests
+{
+    [Fact]
+    public async Task Idle_activations_are_collected_and_come_back_with_their_state()
+    {
+        var time = new ManualTimeProvider();
+        var storage = new CountingGrainStorage(new MemoryGrainStorage(time));
+        await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, new GrainRuntimeOptions { IdleTimeout = TimeSpan.FromMinutes(15) }, time);
+        await runtime.CallAsync<Increment, long>(CounterGrain.Id("old"), new Increment(7));
+        time.Advance(TimeSpan.FromMinutes(10));
+        await runtime.CallAsync<Increment, long>(CounterGrain.Id("recent"), new Increment(1));
+
+        time.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(1, runtime.CollectIdle());
+        Assert.Equal(1, runtime.ActivationCount);
+
+        var reads = storage.Reads;
+        Assert.Equal(8, await runtime.CallAsync<Increment, long>(CounterGrain.Id("old"), new Increment(1)));
+        Assert.Equal(reads + 1, storage.Reads); // reactivated from storage, not from a stale cache
+    }
+
+    [Fact]
+    public async Task Activations_stay_under_the_bound_least_recently_used_first()
+    {
+        var time = new ManualTimeProvider();
+        var storage = new CountingGrainStorage(new MemoryGrainStorage(time));
+        await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, new GrainRuntimeOptions { MaxActivations = 100 }, time);
+        for (var i = 0; i < 100; i++)
+        {
+            await runtime.CallAsync<Increment, long>(CounterGrain.Id($"g{i}"), new Increment(1));
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+        await runtime.CallAsync<Increment, long>(CounterGrain.Id("newest"), new Increment(1));
+
+        runtime.CollectIdle();
+        Assert.InRange(runtime.ActivationCount, 1, 100);
+
+        var reads = storage.Reads;
+        Assert.Equal(2, await runtime.CallAsync<Increment, long>(CounterGrain.Id("newest"), new Increment(1)));
+        Assert.Equal(reads, storage.Reads); // still active
+        Assert.Equal(2, await runtime.CallAsync<Increment, long>(CounterGrain.Id("g0"), new Increment(1)));
+        Assert.Equal(reads + 1, storage.Reads); // the oldest was dropped and is read back
+    }
+}
