@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Starts a local cluster on loopback: Garnet, two silos and the Api. Stop it with cluster-down.sh.
+# Ports can be moved with GARNET_PORT, SILO_PORTS ("5101 5102") and API_PORT.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+state="$root/.cluster"
+garnet_port=${GARNET_PORT:-6390}
+silo_ports=(${SILO_PORTS:-5101 5102})
+api_port=${API_PORT:-5100}
+
+if [ -f "$state/pids" ]; then echo "A cluster is already up (see $state/pids); run scripts/cluster-down.sh first." >&2; exit 1; fi
+mkdir -p "$state"
+cd "$root"
+dotnet tool restore >/dev/null
+dotnet build -c Release src/Api -v q -nologo >/dev/null
+
+start() { # name, command...
+  local name=$1; shift
+  "$@" >"$state/$name.log" 2>&1 &
+  echo "$! $name" >>"$state/pids"
+}
+wait_http() { # url
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" && return 0; sleep 0.2; done
+  echo "No answer from $1; see $state/*.log" >&2; return 1
+}
+
+garnet_dll=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/garnet-server/2.2.8" -name GarnetServer.dll | head -n 1)
+start garnet dotnet "$garnet_dll" --bind 127.0.0.1 --port "$garnet_port" --lua --lua-transaction-mode -m 256m -i 16m \
+  --checkpointdir "$state/garnet" --recover
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$garnet_port") 2>/dev/null && break; sleep 0.2; done
+
+silos=""
+for port in "${silo_ports[@]}"; do
+  start "silo-$port" env Storage__Redis="127.0.0.1:$garnet_port" \
+    dotnet src/Silo/bin/Release/net10.0/ThrottleCluster.Silo.dll --urls "http://127.0.0.1:$port"
+  silos="$silos${silos:+,}http://127.0.0.1:$port"
+done
+for port in "${silo_ports[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done
+
+start api env Storage__Redis="127.0.0.1:$garnet_port" Cluster__Silos="$silos" \
+  dotnet src/Api/bin/Release/net10.0/ThrottleCluster.Api.dll --urls "http://127.0.0.1:$api_port"
+wait_http "http://127.0.0.1:$api_port/healthz"
+
+echo "Garnet  127.0.0.1:$garnet_port"
+echo "Silos   $silos"
+echo "Api     http://127.0.0.1:$api_port   (logs and pids in $state)"
