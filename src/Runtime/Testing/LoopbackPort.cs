@@ -14,8 +14,4 @@ internal static class LoopbackPort
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    /// <summary>True once the server on <paramref name="port"/> answers PING.</summary>
-    public static async Task<bool> AnswersPing(int port, CancellationToken cancellationToken)
-        => await RespClient.ExecuteOnceAsync(Host, port, ["PING"], cancellationToken) is "PONG";
 }
