@@ -1,0 +1,49 @@
+namespace ThrottleCluster.Grains.Abstractions;
+
+/// <summary>Grain kinds and the one global key.</summary>
+public static class GrainKinds
+{
+    public const string Account = "account";
+    public const string Ip = "ip";
+    public const string Network = "network";
+    public const string Domain = "domain";
+    public const string Global = "global";
+    public const string GlobalKey = "all";
+}
+
+/// <summary>How the gate reaches grains; the silo host implements it over the runtime.</summary>
+public interface IGrainCalls
+{
+    /// <param name="kind">One of <see cref="GrainKinds"/>.</param>
+    /// <param name="key">A key from <see cref="ThrottleKeys"/>.</param>
+    /// <param name="callId">Unique per call and derived from the request id, so a retried call can be recognised.</param>
+    /// <param name="command">The grain kind's command base type (e.g. <see cref="AccountCommand"/>).</param>
+    /// <param name="now">The decision's time; a host may apply the turn at its own clock instead.</param>
+    Task<TResult> CallAsync<TCommand, TResult>(string kind, string key, string callId, TCommand command, DateTimeOffset now, CancellationToken ct);
+}
+
+/// <param name="RequestId">Chosen by the caller, unique per reset request; grain call ids are derived from it.</param>
+/// <param name="ClientIp">The client's address as text (IPv4 or IPv6).</param>
+/// <param name="Login">Email or account id as typed; whether an account exists is not the gate's business.</param>
+/// <param name="RecipientDomain">Domain the email would go to. For a login with no account, pass the domain the login names, or a fixed placeholder such as <c>unknown.invalid</c>.</param>
+public sealed record ResetAttempt(string RequestId, string ClientIp, string Login, string RecipientDomain);
+
+public enum Verdict
+{
+    /// <summary>Send the email (if the account exists).</summary>
+    Send,
+    /// <summary>Send nothing, but answer the caller exactly as for <see cref="Send"/>.</summary>
+    Suppress,
+    /// <summary>The IP or network is throttled: the only outcome the caller may see (429, Retry-After). It reveals nothing about the account.</summary>
+    RejectSource,
+}
+
+/// <param name="Denied">Enforced rules per scope (for operators only).</param>
+/// <param name="WouldDeny">Rules in shadow mode that would have denied (for operators only).</param>
+public sealed record ResetDecision(string RequestId, Verdict Verdict, TimeSpan RetryAfter, Findings Denied, Findings WouldDeny);
+
+public interface IResetGate
+{
+    /// <exception cref="ArgumentException">The IP, login or domain is malformed (nothing was spent).</exception>
+    Task<ResetDecision> DecideAsync(ResetAttempt attempt, DateTimeOffset now, CancellationToken ct = default);
+}

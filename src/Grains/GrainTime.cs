@@ -1,0 +1,24 @@
+namespace ThrottleCluster.Grains;
+
+/// <summary>
+/// Grain time: whole seconds since 2020-01-01 UTC. Seconds are all the rules need, and they keep
+/// stored timestamps to four bytes. Grains never assume time is monotonic: silos' clocks differ.
+/// </summary>
+public static class GrainTime
+{
+    public static readonly DateTimeOffset Epoch = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static long Seconds(DateTimeOffset time)
+    {
+        var seconds = (time - Epoch).Ticks / TimeSpan.TicksPerSecond;
+        if (seconds < 0 || seconds > uint.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(time), time, $"Grain time must lie between {Epoch:O} and {ToTime(uint.MaxValue):O}.");
+        return seconds;
+    }
+
+    public static long Seconds(TimeSpan span) => span.Ticks / TimeSpan.TicksPerSecond;
+
+    public static DateTimeOffset ToTime(long seconds) => Epoch.AddSeconds(seconds);
+
+    public static TimeSpan Until(long seconds, DateTimeOffset now) => ToTime(seconds) - now;
+}

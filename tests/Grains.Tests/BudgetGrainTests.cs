@@ -1,0 +1,155 @@
+using ThrottleCluster.Grains.Abstractions;
+
+namespace ThrottleCluster.Grains.Tests;
+
+public class DomainGrainTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DomainPolicy Policy = new();
+
+    private DomainState _state = DomainGrain.Initial;
+
+    private BudgetResult Ask(double seconds, DomainPolicy? policy = null)
+    {
+        (_state, var result) = DomainGrain.Apply(policy ?? Policy, _state, new DomainCommand.Reserve(), T0.AddSeconds(seconds));
+        return result;
+    }
+
+    private int Burst(int minute, int requests, DomainPolicy? policy = null) =>
+        Enumerable.Range(0, requests).Count(_ => Ask(minute * 60 + 30, policy).Granted);
+
+    [Fact]
+    public void A_new_domain_gets_the_floor()
+    {
+        Assert.Equal(10, Burst(0, 50));
+        Assert.Equal(Rule.Budget, Ask(31).Denied);
+    }
+
+    [Fact]
+    public void The_budget_follows_the_baseline_and_clamps_a_spike_at_five_times_it()
+    {
+        // Steady 40 emails a minute for three hours: the baseline learns it.
+        for (var m = 0; m < 180; m++)
+            for (var i = 0; i < 40; i++) Ask(m * 60 + i);
+        Assert.InRange(_state.Baseline / 1000.0, 35, 40);
+        var budget = DomainGrain.Budget(Policy, _state.Baseline);
+        Assert.InRange(budget, 175, 200);
+        // A spike gets five times the baseline (which has decayed a little over the quiet minute before).
+        var spike = Burst(181, 1000);
+        Assert.InRange(spike, budget * 0.95, budget);
+    }
+
+    [Fact]
+    public void The_budget_never_exceeds_the_ceiling()
+    {
+        var policy = Policy with { Ceiling = 100 };
+        for (var m = 0; m < 600; m++) Burst(m, 200, policy);
+        Assert.Equal(100, DomainGrain.Budget(policy, _state.Baseline));
+        Assert.Equal(100, Burst(601, 1000, policy));
+    }
+
+    [Fact]
+    public void A_blocked_domain_sends_nothing_and_an_allowed_one_is_not_counted()
+    {
+        (_state, _) = DomainGrain.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddMinutes(5))), T0);
+        Assert.Equal(Rule.Blocked, Ask(1).Denied);
+        (_state, _) = DomainGrain.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Allow, T0.AddMinutes(5))), T0);
+        Assert.Equal(100, Burst(1, 100));
+        Assert.Equal(10, Burst(6, 100));
+    }
+
+    [Fact]
+    public void Release_returns_the_unit()
+    {
+        var reserved = Ask(0);
+        (_state, _) = DomainGrain.Apply(Policy, _state, new DomainCommand.Release(reserved.Receipt!), T0);
+        Assert.Equal(0, _state.Minute.Current);
+    }
+
+    [Fact]
+    public void State_lives_until_the_baseline_no_longer_lifts_the_budget_above_the_floor()
+    {
+        for (var m = 0; m < 120; m++) Burst(m, 30);
+        var ttl = DomainGrain.TimeToLive(Policy, _state, T0.AddMinutes(120));
+        Assert.InRange(ttl, TimeSpan.FromMinutes(30), TimeSpan.FromHours(3));
+        var fresh = DomainGrain.Apply(Policy, DomainGrain.Initial, new DomainCommand.Reserve(), T0.AddMinutes(120) + ttl).Result;
+        Assert.Equal(fresh, DomainGrain.Apply(Policy, _state, new DomainCommand.Reserve(), T0.AddMinutes(120) + ttl).Result);
+        Assert.True(DomainGrain.Budget(Policy, _state.Baseline) > Policy.Floor);
+    }
+}
+
+public class GlobalGrainTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
+    private static readonly GlobalPolicy Policy = new() { PerMinute = 100 };
+
+    private GlobalState _state = GlobalGrain.Initial;
+
+    private BudgetResult Ask(double seconds, bool clean, GlobalPolicy? policy = null)
+    {
+        (_state, var result) = GlobalGrain.Apply(policy ?? Policy, _state, new GlobalCommand.Reserve(clean), T0.AddSeconds(seconds));
+        return result;
+    }
+
+    private int Burst(double seconds, int requests, bool clean, GlobalPolicy? policy = null) =>
+        Enumerable.Range(0, requests).Count(_ => Ask(seconds, clean, policy).Granted);
+
+    [Fact]
+    public void Normal_stage_grants_the_budget_to_everyone()
+    {
+        Assert.Equal(99, Burst(0, 99, clean: false));
+        Assert.Equal(SurgeStage.Normal, GlobalGrain.Stage(_state, T0));
+    }
+
+    [Fact]
+    public void Demand_above_the_budget_tightens_and_keeps_half_for_clean_sources()
+    {
+        Assert.Equal(99, Burst(0, 100, clean: false)); // the hundredth request brings demand to the budget
+        Assert.Equal(SurgeStage.Tightened, GlobalGrain.Stage(_state, T0));
+
+        // Still tightened two minutes later, with the whole budget free: the unclean share is used up
+        // first, and the rest stays for clean sources.
+        Assert.Equal(50, Burst(150, 200, clean: false));
+        Assert.Equal(Rule.Surge, Ask(150, clean: false).Denied);
+        Assert.Equal(50, Burst(150, 100, clean: true));
+    }
+
+    [Fact]
+    public void Demand_far_above_the_budget_sheds_unclean_sources_while_clean_ones_are_still_served()
+    {
+        Burst(0, 400, clean: false);
+        Assert.Equal(SurgeStage.Shed, GlobalGrain.Stage(_state, T0));
+        Assert.Equal(0, Burst(120, 50, clean: false));
+        Assert.Equal(50, Burst(120, 50, clean: true));
+    }
+
+    [Fact]
+    public void The_breaker_recovers_by_itself_through_tightened()
+    {
+        Burst(0, 400, clean: false);
+        Assert.Equal(SurgeStage.Shed, GlobalGrain.Stage(_state, T0.AddMinutes(4)));
+        Assert.Equal(SurgeStage.Tightened, GlobalGrain.Stage(_state, T0.AddMinutes(6)));
+        Assert.Equal(SurgeStage.Normal, GlobalGrain.Stage(_state, T0.AddMinutes(10)));
+        Assert.Equal(50, Burst(600, 50, clean: false));
+        Assert.True(GlobalGrain.TimeToLive(Policy, _state, T0.AddMinutes(13)) <= TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Shadowed_surge_is_reported_but_the_budget_still_holds()
+    {
+        var policy = Policy with { Shadow = Rule.Surge };
+        Burst(0, 400, clean: false, policy);
+        var result = Ask(120, clean: false, policy);
+        Assert.True(result.Granted);
+        Assert.Equal(Rule.Surge, result.WouldDeny);
+        Assert.Equal(100, Burst(180, 300, clean: false, policy) + 1);
+    }
+
+    [Fact]
+    public void Release_returns_the_unit_to_the_right_class()
+    {
+        var reserved = Ask(0, clean: false);
+        (_state, _) = GlobalGrain.Apply(Policy, _state, new GlobalCommand.Release(reserved.Receipt!), T0);
+        Assert.Equal((0L, 0L, 1L), (_state.Granted.Current, _state.Unclean.Current, _state.Demand.Current));
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using ThrottleCluster.Grains.Abstractions;
+
+namespace ThrottleCluster.Grains.Tests;
+
+/// <summary>
+/// <see cref="IGrainCalls"/> over a dictionary, applying the pure grain functions the way the
+/// runtime does: state stored in its binary form, dropped at its time to live, commands and results
+/// passed through JSON as between silos.
+/// </summary>
+public sealed class InMemoryGrains : IGrainCalls
+{
+    private delegate (byte[] State, TimeSpan TimeToLive, object Result) Turn(byte[]? state, string commandJson, DateTimeOffset now);
+
+    private readonly Dictionary<GrainKey, (byte[] State, DateTimeOffset Expires)> _states = new();
+    private readonly Dictionary<string, Turn> _kinds;
+
+    public InMemoryGrains(ThrottlePolicy policy)
+    {
+        _kinds = new()
+        {
+            [GrainKinds.Account] = Host<AccountState, AccountCommand, AccountResult>(AccountGrain.Initial,
+                (s, c, n) => AccountGrain.Apply(policy.Account, s, c, n), (s, n) => AccountGrain.TimeToLive(policy.Account, s, n),
+                AccountGrain.Serialize, AccountGrain.Deserialize),
+            [GrainKinds.Ip] = Host<SourceState, SourceCommand, SourceResult>(SourceGrain.Initial,
+                (s, c, n) => SourceGrain.Apply(policy.Ip, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Ip, s, n),
+                SourceGrain.Serialize, SourceGrain.Deserialize),
+            [GrainKinds.Network] = Host<SourceState, SourceCommand, SourceResult>(SourceGrain.Initial,
+                (s, c, n) => SourceGrain.Apply(policy.Network, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Network, s, n),
+                SourceGrain.Serialize, SourceGrain.Deserialize),
+            [GrainKinds.Domain] = Host<DomainState, DomainCommand, BudgetResult>(DomainGrain.Initial,
+                (s, c, n) => DomainGrain.Apply(policy.Domain, s, c, n), (s, n) => DomainGrain.TimeToLive(policy.Domain, s, n),
+                DomainGrain.Serialize, DomainGrain.Deserialize),
+            [GrainKinds.Global] = Host<GlobalState, GlobalCommand, BudgetResult>(GlobalGrain.Initial,
+                (s, c, n) => GlobalGrain.Apply(policy.Global, s, c, n), (s, n) => GlobalGrain.TimeToLive(policy.Global, s, n),
+                GlobalGrain.Serialize, GlobalGrain.Deserialize),
+        };
+    }
+
+    public List<(GrainKey Grain, string CallId)> Calls { get; } = [];
+
+    public Task<TResult> CallAsync<TCommand, TResult>(string kind, string key, string callId, TCommand command, DateTimeOffset now, CancellationToken ct)
+    {
+        var grain = new GrainKey(kind, key);
+        Calls.Add((grain, callId));
+        var (state, ttl, result) = _kinds[kind](State(kind, key, now), JsonSerializer.Serialize(command), now);
+        if (ttl > TimeSpan.Zero) _states[grain] = (state, now + ttl);
+        else _states.Remove(grain);
+        return Task.FromResult(JsonSerializer.Deserialize<TResult>(JsonSerializer.Serialize(result, result.GetType()))!);
+    }
+
+    /// <summary>The stored bytes of a grain at <paramref name="now"/>, or null if it has none.</summary>
+    public byte[]? State(string kind, string key, DateTimeOffset now) =>
+        _states.TryGetValue(new GrainKey(kind, key), out var entry) && entry.Expires > now ? entry.State : null;
+
+    public void Put(string kind, string key, byte[] state, DateTimeOffset expires) => _states[new GrainKey(kind, key)] = (state, expires);
+
+    public InMemoryGrains CopyStatesFrom(InMemoryGrains other)
+    {
+        foreach (var (grain, entry) in other._states) _states[grain] = entry;
+        return this;
+    }
+
+    private static Turn Host<TState, TCommand, TResult>(
+        TState initial,
+        Func<TState, TCommand, DateTimeOffset, (TState, TResult)> apply,
+        Func<TState, DateTimeOffset, TimeSpan> timeToLive,
+        Func<TState, byte[]> serialize,
+        Func<ReadOnlyMemory<byte>, TState> deserialize) =>
+        (bytes, json, now) =>
+        {
+            var (next, result) = apply(bytes is null ? initial : deserialize(bytes), JsonSerializer.Deserialize<TCommand>(json)!, now);
+            return (serialize(next), timeToLive(next, now), result!);
+        };
+}
