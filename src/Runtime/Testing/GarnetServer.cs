@@ -10,8 +10,9 @@ public sealed class GarnetServer : IDisposable, IAsyncDisposable
 {
     public static readonly TimeSpan DefaultStartupTimeout = TimeSpan.FromSeconds(60);
 
-    // Without --lua-transaction-mode Garnet interleaves other clients' commands with a script's.
-    private static readonly string[] SingleNodeFlags = ["--lua", "--lua-transaction-mode", "-m", "256m", "-i", "16m"];
+    // Every node, alone or in a cluster. Without --lua-transaction-mode Garnet interleaves other
+    // clients' commands with a script's, and two compare-and-set scripts can both win.
+    private static readonly string[] CommonFlags = ["--lua", "--lua-transaction-mode", "-m", "256m", "-i", "16m"];
 
     // Workstation GC: a test engine on a small machine needs little memory more than it needs throughput.
     private static readonly Dictionary<string, string> ProcessEnvironment = new() { ["DOTNET_gcServer"] = "0" };
@@ -38,7 +39,7 @@ public sealed class GarnetServer : IDisposable, IAsyncDisposable
         var process = await EngineProcess.StartAsync(
             name,
             GarnetInstallation.DotnetHost(),
-            (port, _) => [dll, "--bind", LoopbackPort.Host, "--port", port.ToString(CultureInfo.InvariantCulture), .. SingleNodeFlags, .. extraFlags],
+            (port, _) => [dll, "--bind", LoopbackPort.Host, "--port", port.ToString(CultureInfo.InvariantCulture), .. CommonFlags, .. extraFlags],
             ProcessEnvironment,
             startupTimeout ?? DefaultStartupTimeout,
             cancellationToken);
