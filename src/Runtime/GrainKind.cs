@@ -5,10 +5,10 @@ namespace ThrottleCluster.Runtime;
 /// <summary>A registered grain type with what the runtime adds to it: activations and the wire format.</summary>
 internal interface IGrainKind
 {
-    Type CommandType { get; }
-    Type ResultType { get; }
-
     IActivation Activate(GrainId id, RuntimeContext context);
+
+    /// <summary>Stored bytes as the grain's state object, for operators' eyes.</summary>
+    object? DeserializeState(ReadOnlyMemory<byte> state);
 
     /// <summary>The wire path: JSON command in, JSON result out, for calls that arrive over HTTP.</summary>
     Task<byte[]> CallJsonAsync(GrainRuntime runtime, GrainId id, ReadOnlyMemory<byte> command, string? callId, bool isRetry);
@@ -23,8 +23,6 @@ internal interface IGrainKind<in TCommand, TResult> : IGrainKind
 internal sealed class GrainKind<TState, TCommand, TResult>(GrainType<TState, TCommand, TResult> type) : IGrainKind<TCommand, TResult>
 {
     public GrainType<TState, TCommand, TResult> Type => type;
-    public Type CommandType => typeof(TCommand);
-    public Type ResultType => typeof(TResult);
 
     public Task<TResult> Enqueue(GrainRuntime runtime, GrainId id, TCommand command, string? callId, bool isRetry)
         => runtime.Enqueue(this, id, command, callId, isRetry);
@@ -38,6 +36,8 @@ internal sealed class GrainKind<TState, TCommand, TResult>(GrainType<TState, TCo
         var result = await runtime.CallAsync<TCommand, TResult>(id, decoded, callId, isRetry).ConfigureAwait(false);
         return SerializeResult(result);
     }
+
+    public object? DeserializeState(ReadOnlyMemory<byte> state) => type.Deserialize(state);
 
     public byte[] SerializeResult(TResult result) => JsonSerializer.SerializeToUtf8Bytes(result, GrainJson.Options);
 

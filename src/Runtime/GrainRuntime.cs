@@ -56,6 +56,14 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
         return _catalog.Get(id.Kind).CallJsonAsync(this, id, command, callId, isRetry);
     }
 
+    /// <summary>A grain's state as stored now, read past any cache; nothing is activated or written.</summary>
+    public async Task<GrainSnapshot> InspectAsync(GrainId id, CancellationToken cancellationToken = default)
+    {
+        var kind = _catalog.Get(id.Kind);
+        var stored = await _context.Storage.ReadAsync(id.ToString(), cancellationToken).ConfigureAwait(false);
+        return new GrainSnapshot(id.ToString(), stored.Version, stored.State.Length, stored.Exists ? kind.DeserializeState(stored.State) : null);
+    }
+
     /// <summary>Drops idle activations, then the least recently used ones while over the bound.</summary>
     public int CollectIdle()
     {

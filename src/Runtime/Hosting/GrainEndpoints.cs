@@ -71,9 +71,9 @@ public static class GrainEndpoints
         {
             callId = null;
         }
-        else if (callId.Length > 64 || !callId.All(char.IsAsciiLetterOrDigit))
+        else if (callId.Length > 128 || !callId.All(c => c is > ' ' and <= '~'))
         {
-            error = $"{CallIdHeader} must be 1 to 64 ASCII letters or digits.";
+            error = $"{CallIdHeader} must be 1 to 128 printable ASCII characters.";
             return false;
         }
         var attemptText = request.Headers[AttemptHeader].ToString();
