@@ -115,3 +115,10 @@ public sealed class ExactAccountingOnMemoryTests : ExactAccountingTests
 {
     protected override Func<IGrainStorage>? OpenStorage => null;
 }
+
+[Collection(Engines.GarnetCollection.Name)]
+public sealed class ExactAccountingOnGarnetTests(Engines.GarnetFixture garnet) : ExactAccountingTests
+{
+    // Each silo opens its own connection, and a killed silo's connection dies with it.
+    protected override Func<IGrainStorage>? OpenStorage => () => RedisGrainStorage.Connect(garnet.Server.ConnectionString);
+}

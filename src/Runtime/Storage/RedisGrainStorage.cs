@@ -19,7 +19,7 @@ namespace ThrottleCluster.Runtime.Storage;
 /// times out async calls itself). Either way, and on cancellation, the write may or may not have
 /// happened.
 /// </remarks>
-public sealed class RedisGrainStorage : IGrainStorage
+public sealed class RedisGrainStorage : IGrainStorage, IDisposable
 {
     public const string DefaultKeyPrefix = "tc:";
 
@@ -61,6 +61,7 @@ public sealed class RedisGrainStorage : IGrainStorage
 
     private readonly IDatabase _database;
     private readonly string _keyPrefix;
+    private IConnectionMultiplexer? _ownedConnection;
 
     public RedisGrainStorage(IConnectionMultiplexer connection, string keyPrefix = DefaultKeyPrefix)
         : this(connection.GetDatabase(), keyPrefix) { }
@@ -71,6 +72,25 @@ public sealed class RedisGrainStorage : IGrainStorage
             throw new ArgumentException($"Key prefix '{keyPrefix}' must not contain braces: they would move the hash tag.", nameof(keyPrefix));
         _database = database;
         _keyPrefix = keyPrefix;
+    }
+
+    /// <summary>
+    /// Opens a connection of its own, closed when this storage is disposed. It connects in the
+    /// background and keeps reconnecting, so a silo starts, and recovers, while the engine is down.
+    /// </summary>
+    public static RedisGrainStorage Connect(string configuration, string keyPrefix = DefaultKeyPrefix)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false;
+        var connection = ConnectionMultiplexer.Connect(options);
+        return new RedisGrainStorage(connection.GetDatabase(), keyPrefix) { _ownedConnection = connection };
+    }
+
+    public void Dispose()
+    {
+        // Like a crashed process: commands still queued are not sent.
+        _ownedConnection?.Close(allowCommandsToComplete: false);
+        _ownedConnection?.Dispose();
     }
 
     public async ValueTask<StoredState> ReadAsync(string key, CancellationToken cancellationToken = default)
