@@ -1,0 +1,42 @@
+using System.Net;
+
+namespace ThrottleCluster.Api.Gate;
+
+/// <summary>
+/// Decides whether a reset email may leave. The Api asks it for every well-formed request,
+/// whether or not the account exists, so the work done (and the time taken) does not depend on it.
+/// Registered by <c>AddResetGate</c>: in-process grains in embedded mode, silos in cluster mode.
+/// </summary>
+public interface IResetGate
+{
+    Task<GateDecision> DecideAsync(ResetRequest request, CancellationToken ct);
+}
+
+/// <param name="ClientIp">The client as resolved by <see cref="ClientAddressResolver"/> (IPv4-mapped IPv6 already turned into IPv4).</param>
+/// <param name="Login">The login as typed, trimmed: an email address or an account id.</param>
+/// <param name="RecipientDomain">
+/// Domain the email goes to: the account's email domain when the account exists, else the domain
+/// the login names (if it is an email address), else null.
+/// </param>
+/// <param name="AccountExists">Whether the directory knows the login. The answer to the caller never depends on it.</param>
+public sealed record ResetRequest(IPAddress ClientIp, string Login, string? RecipientDomain, bool AccountExists);
+
+public enum GateVerdict
+{
+    /// <summary>Send the email (if the account exists).</summary>
+    Send,
+
+    /// <summary>Send nothing, and answer exactly as for <see cref="Send"/>.</summary>
+    Suppress,
+
+    /// <summary>The client IP or network is throttled: the only outcome the caller sees (429 + Retry-After).</summary>
+    RejectSource,
+}
+
+/// <param name="RetryAfter">For <see cref="GateVerdict.RejectSource"/>: when the source may try again.</param>
+public sealed record GateDecision(GateVerdict Verdict, TimeSpan? RetryAfter = null)
+{
+    public static GateDecision Send { get; } = new(GateVerdict.Send);
+    public static GateDecision Suppress { get; } = new(GateVerdict.Suppress);
+    public static GateDecision RejectSource(TimeSpan retryAfter) => new(GateVerdict.RejectSource, retryAfter);
+}

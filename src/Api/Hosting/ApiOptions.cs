@@ -1,0 +1,169 @@
+using System.Net.Mail;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using ThrottleCluster.Api.Accounts;
+using ThrottleCluster.Api.Email;
+using ThrottleCluster.Api.Outbox;
+using ThrottleCluster.Api.Tokens;
+
+namespace ThrottleCluster.Api.Hosting;
+
+/// <summary>Configuration section <c>Network</c>.</summary>
+public sealed class NetworkOptions
+{
+    public const string Section = "Network";
+
+    /// <summary>
+    /// <c>Network:TrustedProxies</c>: CIDR ranges whose forwarding headers are believed. A list
+    /// (<c>Network__TrustedProxies__0=10.0.0.0/8</c>) or one comma-separated value
+    /// (<c>Network__TrustedProxies=10.0.0.0/8,127.0.0.1</c>); unset means loopback only, empty
+    /// (<c>""</c>) means none.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; set; } = ClientAddressResolver.DefaultTrustedProxies;
+
+    internal static void Bind(NetworkOptions options, IConfiguration configuration)
+    {
+        // Bound by hand: the binder appends a configured list to a default one instead of replacing it.
+        var section = configuration.GetSection(Section).GetSection(nameof(TrustedProxies));
+        if (section.Value is { } single)
+            options.TrustedProxies = single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        else if (section.GetChildren().ToList() is { Count: > 0 } children)
+            options.TrustedProxies = children.Select(c => c.Value ?? "").ToArray();
+    }
+}
+
+/// <summary>Configuration section <c>Storage</c>: <c>Storage:Redis</c> set switches on cluster mode.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary><c>Storage:Redis</c>: a StackExchange.Redis connection string for Garnet or Redis (reset tokens and the outbox live there).</summary>
+    public string? Redis { get; set; }
+
+    public bool IsClusterMode => !string.IsNullOrWhiteSpace(Redis);
+}
+
+internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NetworkOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var cidr in options.TrustedProxies)
+        {
+            try
+            {
+                ClientAddressResolver.ParseNetwork(cidr);
+            }
+            catch (FormatException ex)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+        return Result(failures);
+    }
+
+    internal static ValidateOptionsResult Result(List<string> failures) => failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        if (!options.IsClusterMode) return ValidateOptionsResult.Success;
+        try
+        {
+            if (ConfigurationOptions.Parse(options.Redis).EndPoints.Count == 0)
+                return ValidateOptionsResult.Fail($"Storage:Redis names no endpoint (was '{options.Redis}').");
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidateOptionsResult.Fail($"Storage:Redis is not a valid StackExchange.Redis connection string (was '{options.Redis}'): {ex.Message}");
+        }
+        return ValidateOptionsResult.Success;
+    }
+}
+
+internal sealed class AccountsOptionsValidator : IValidateOptions<AccountsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AccountsOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.File) && string.IsNullOrWhiteSpace(options.LookupUrl))
+            failures.Add("Accounts:File or Accounts:LookupUrl must be set (both are empty).");
+        if (!string.IsNullOrWhiteSpace(options.LookupUrl))
+        {
+            var probe = options.LookupUrl.Replace(HttpAccountDirectory.LoginPlaceholder, "x", StringComparison.Ordinal);
+            if (!Uri.TryCreate(probe, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                failures.Add($"Accounts:LookupUrl must be an absolute http or https URL (was '{options.LookupUrl}').");
+        }
+        if (options.LookupTimeout < TimeSpan.FromMilliseconds(100) || options.LookupTimeout > TimeSpan.FromSeconds(30))
+            failures.Add($"Accounts:LookupTimeout must be 00:00:00.1-00:00:30 (was {options.LookupTimeout}).");
+        return NetworkOptionsValidator.Result(failures);
+    }
+}
+
+internal sealed class ResetTokenOptionsValidator : IValidateOptions<ResetTokenOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ResetTokenOptions options)
+        => options.Lifetime < TimeSpan.FromMinutes(1) || options.Lifetime > TimeSpan.FromDays(1)
+            ? ValidateOptionsResult.Fail($"Tokens:Lifetime must be 00:01:00-1.00:00:00 (was {options.Lifetime}).")
+            : ValidateOptionsResult.Success;
+}
+
+internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmailOptions options)
+    {
+        var failures = new List<string>();
+        var template = options.ResetUrlTemplate;
+        var placeholders = template is null ? 0 : (template.Length - template.Replace(EmailOptions.TokenPlaceholder, "", StringComparison.Ordinal).Length) / EmailOptions.TokenPlaceholder.Length;
+        if (template is null || placeholders != 1 || !TextRules.IsPrintable(template) ||
+            !Uri.TryCreate(template.Replace(EmailOptions.TokenPlaceholder, "x", StringComparison.Ordinal), UriKind.Absolute, out var link) ||
+            link.Scheme is not ("http" or "https"))
+            failures.Add($"Email:ResetUrlTemplate must be an absolute http or https URL containing {EmailOptions.TokenPlaceholder} once (was '{template}').");
+        if (string.IsNullOrWhiteSpace(options.Subject) || options.Subject.Length > 200 || !TextRules.IsPrintable(options.Subject))
+            failures.Add($"Email:Subject must be 1-200 printable characters (was '{options.Subject}').");
+
+        var smtp = options.Smtp;
+        if (string.IsNullOrWhiteSpace(smtp.Host) && string.IsNullOrWhiteSpace(options.PickupDirectory))
+            failures.Add("Email:Smtp:Host (send through SMTP) or Email:PickupDirectory (write .eml files) must be set (both are empty).");
+        if (!string.IsNullOrWhiteSpace(smtp.Host) && Uri.CheckHostName(smtp.Host) == UriHostNameType.Unknown)
+            failures.Add($"Email:Smtp:Host must be a host name or address (was '{smtp.Host}').");
+        if (smtp.Port is < 1 or > 65535)
+            failures.Add($"Email:Smtp:Port must be 1-65535 (was {smtp.Port}).");
+        if (string.IsNullOrWhiteSpace(smtp.From) || !TextRules.IsPrintable(smtp.From) || !MailAddress.TryCreate(smtp.From, out _))
+            failures.Add($"Email:Smtp:From must be an email address such as 'Example <no-reply@example.com>' (was '{smtp.From}').");
+        if (!string.IsNullOrEmpty(smtp.User) && string.IsNullOrEmpty(smtp.Password))
+            failures.Add("Email:Smtp:Password must be set when Email:Smtp:User is (was empty).");
+        if (!string.IsNullOrEmpty(smtp.User) && !smtp.StartTls && !IsLoopback(smtp.Host))
+            failures.Add($"Email:Smtp:StartTls must be true when Email:Smtp:User is set, or the password crosses the network in clear (was false, host '{smtp.Host}').");
+        if (smtp.Timeout < TimeSpan.FromSeconds(1) || smtp.Timeout > TimeSpan.FromMinutes(5))
+            failures.Add($"Email:Smtp:Timeout must be 00:00:01-00:05:00 (was {smtp.Timeout}).");
+        return NetworkOptionsValidator.Result(failures);
+    }
+
+    private static bool IsLoopback(string? host)
+        => host is "localhost" || System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip);
+}
+
+internal sealed class OutboxOptionsValidator(IOptions<EmailOptions> email) : IValidateOptions<OutboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OutboxOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxAttempts is < 1 or > 100) failures.Add($"Outbox:MaxAttempts must be 1-100 (was {options.MaxAttempts}).");
+        if (options.RetryDelay < TimeSpan.FromMilliseconds(10) || options.RetryDelay > TimeSpan.FromHours(1))
+            failures.Add($"Outbox:RetryDelay must be 00:00:00.01-01:00:00 (was {options.RetryDelay}).");
+        if (options.MaxRetryDelay < options.RetryDelay || options.MaxRetryDelay > TimeSpan.FromDays(1))
+            failures.Add($"Outbox:MaxRetryDelay must be at least Outbox:RetryDelay ({options.RetryDelay}) and at most 1.00:00:00 (was {options.MaxRetryDelay}).");
+        var smtpTimeout = email.Value.Smtp.Timeout;
+        if (options.VisibilityTimeout <= smtpTimeout || options.VisibilityTimeout > TimeSpan.FromDays(1))
+            failures.Add($"Outbox:VisibilityTimeout must be longer than Email:Smtp:Timeout ({smtpTimeout}) and at most 1.00:00:00 (was {options.VisibilityTimeout}).");
+        if (options.PollInterval < TimeSpan.FromMilliseconds(10) || options.PollInterval > TimeSpan.FromSeconds(10))
+            failures.Add($"Outbox:PollInterval must be 00:00:00.01-00:00:10 (was {options.PollInterval}).");
+        if (options.Concurrency is < 1 or > 64) failures.Add($"Outbox:Concurrency must be 1-64 (was {options.Concurrency}).");
+        if (string.IsNullOrEmpty(options.KeyPrefix) || options.KeyPrefix.Length > 100 || options.KeyPrefix.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '{' or '}'))
+            failures.Add($"Outbox:KeyPrefix must be 1-100 characters without white space or braces (was '{options.KeyPrefix}').");
+        return NetworkOptionsValidator.Result(failures);
+    }
+}

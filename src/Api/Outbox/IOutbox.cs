@@ -1,0 +1,96 @@
+namespace ThrottleCluster.Api.Outbox;
+
+/// <summary>
+/// One reset email to send. It carries no token: the dispatcher issues the token when it sends,
+/// so nothing in the outbox (which may live in Garnet/Redis) can reset a password.
+/// </summary>
+/// <param name="Id">Unique per request; makes every queued item distinct.</param>
+/// <param name="Attempts">Failed send attempts so far.</param>
+/// <param name="LastError">Why the last attempt failed (for operators).</param>
+public sealed record ResetEmailJob(string Id, string AccountId, string Email, DateTimeOffset RequestedAt, int Attempts = 0, string? LastError = null)
+{
+    public static ResetEmailJob Create(string accountId, string email, DateTimeOffset now)
+        => new(Guid.NewGuid().ToString("N"), accountId, email, now);
+}
+
+/// <summary>A claimed job: it stays in the processing list until completed, failed or released, or until its visibility timeout passes.</summary>
+/// <param name="Handle">The outbox's own handle for the claimed item (the stored bytes for Redis).</param>
+public sealed record OutboxLease(ResetEmailJob Job, object Handle, DateTimeOffset ClaimedAt);
+
+public enum FailureOutcome
+{
+    /// <summary>Queued again after a backoff delay.</summary>
+    Retried,
+
+    /// <summary>Out of attempts (or permanent): moved to the dead letters.</summary>
+    DeadLettered,
+
+    /// <summary>The lease had already been taken back (visibility timeout): nothing was changed.</summary>
+    LeaseLost,
+}
+
+/// <summary>
+/// A durable, at-least-once queue of reset emails: pending, processing (claimed, with the time of
+/// the claim), delayed (retries waiting for their backoff) and dead (out of attempts).
+/// </summary>
+public interface IOutbox
+{
+    Task EnqueueAsync(ResetEmailJob job, CancellationToken ct);
+
+    /// <summary>Moves the oldest pending job to processing, atomically; null when none is pending.</summary>
+    Task<OutboxLease?> TryClaimAsync(CancellationToken ct);
+
+    /// <summary>The email left: forget the job.</summary>
+    Task CompleteAsync(OutboxLease lease, CancellationToken ct);
+
+    /// <summary>The attempt failed: retry after a backoff, or dead-letter when out of attempts or <paramref name="permanent"/>.</summary>
+    Task<FailureOutcome> FailAsync(OutboxLease lease, string error, bool permanent, CancellationToken ct);
+
+    /// <summary>Puts a claimed job back at the head of the queue without counting an attempt (shutdown).</summary>
+    Task ReleaseAsync(OutboxLease lease, CancellationToken ct);
+
+    /// <summary>Moves retries whose time has come to pending, and jobs claimed longer than the visibility timeout ago back to pending.</summary>
+    /// <returns>How many jobs were moved.</returns>
+    Task<int> MaintainAsync(CancellationToken ct);
+
+    /// <summary>Returns when work may be there: at once after a local enqueue, else after at most <paramref name="timeout"/>.</summary>
+    Task WaitForWorkAsync(TimeSpan timeout, CancellationToken ct);
+}
+
+/// <summary>What operators see of the outbox (for /metrics and the admin API).</summary>
+public interface IOutboxMonitor
+{
+    Task<OutboxCounts> GetCountsAsync(CancellationToken ct);
+
+    /// <summary>The most recent dead letters, newest first.</summary>
+    Task<IReadOnlyList<ResetEmailJob>> GetDeadLettersAsync(int max, CancellationToken ct);
+
+    /// <summary>This process's counters since start.</summary>
+    OutboxStatistics Statistics { get; }
+}
+
+/// <param name="Pending">Waiting to be sent.</param>
+/// <param name="Processing">Claimed by a dispatcher and not yet finished.</param>
+/// <param name="Delayed">Failed at least once, waiting for the backoff to pass.</param>
+/// <param name="Dead">Out of attempts.</param>
+public sealed record OutboxCounts(long Pending, long Processing, long Delayed, long Dead);
+
+/// <summary>Counters of this process (the counts above are the queue's, shared by all instances).</summary>
+public sealed class OutboxStatistics
+{
+    private long _enqueued, _sent, _retried, _deadLettered, _recovered;
+
+    public long Enqueued => Interlocked.Read(ref _enqueued);
+    public long Sent => Interlocked.Read(ref _sent);
+    public long Retried => Interlocked.Read(ref _retried);
+    public long DeadLettered => Interlocked.Read(ref _deadLettered);
+
+    /// <summary>Jobs taken back from processing after their visibility timeout (a dispatcher died or hung).</summary>
+    public long Recovered => Interlocked.Read(ref _recovered);
+
+    internal void OnEnqueued() => Interlocked.Increment(ref _enqueued);
+    internal void OnSent() => Interlocked.Increment(ref _sent);
+    internal void OnRetried() => Interlocked.Increment(ref _retried);
+    internal void OnDeadLettered() => Interlocked.Increment(ref _deadLettered);
+    internal void OnRecovered(int count) => Interlocked.Add(ref _recovered, count);
+}

@@ -1,0 +1,239 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ThrottleCluster.Api.Outbox;
+
+/// <summary>
+/// The cluster-mode outbox: a reliable list queue in Garnet or Redis (Garnet has no Streams).
+/// <list type="bullet">
+/// <item><c>{prefix}:pending</c> (list): LPUSH to enqueue, oldest at the right.</item>
+/// <item><c>{prefix}:processing</c> (list) and <c>{prefix}:claims</c> (hash item → claim time):
+/// a claim is RPOPLPUSH from pending to processing plus the claim time, in one script, so a job is
+/// never in neither list; completing is LREM from processing.</item>
+/// <item><c>{prefix}:delayed</c> (sorted set, score = due time in Unix ms): failed jobs, with
+/// their attempt count and last error, waiting for their backoff; moved back to pending when due.</item>
+/// <item><c>{prefix}:dead</c> (list, newest at the left): jobs out of attempts.</item>
+/// </list>
+/// A job claimed longer than <c>Outbox:VisibilityTimeout</c> ago (its dispatcher crashed between
+/// claim and send, or hung) goes back to the head of pending: at least once. Every multi-key step
+/// is one Lua script, and every key has the same hash tag, so it works on a cluster too.
+/// </summary>
+public sealed class RedisOutbox : IOutbox, IOutboxMonitor
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private const string ClaimScript = """
+        local item = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
+        if item then redis.call('HSET', KEYS[3], item, ARGV[1]) end
+        return item
+        """;
+
+    // Not in processing any more means it was taken back after its visibility timeout; if nobody
+    // claimed it again yet, it was sent after all and must not go out twice.
+    private const string CompleteScript = """
+        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        if removed == 0 then removed = -redis.call('LREM', KEYS[3], 1, ARGV[1]) end
+        return removed
+        """;
+
+    // ARGV: item, failed item, due (ms), dead (1/0)
+    private const string FailScript = """
+        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        if removed == 1 then
+          if ARGV[4] == '1' then redis.call('LPUSH', KEYS[4], ARGV[2]) else redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2]) end
+        end
+        return removed
+        """;
+
+    private const string ReleaseScript = """
+        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        if removed == 1 then redis.call('RPUSH', KEYS[3], ARGV[1]) end
+        return removed
+        """;
+
+    // ARGV: now (ms), limit
+    private const string PromoteScript = """
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+        for _, item in ipairs(due) do
+          redis.call('ZREM', KEYS[1], item)
+          redis.call('LPUSH', KEYS[2], item)
+        end
+        return #due
+        """;
+
+    // ARGV: now (ms), visibility timeout (ms), limit. Oldest claims are at the right of processing.
+    private const string RecoverScript = """
+        local now = tonumber(ARGV[1])
+        local items = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
+        local moved = 0
+        for _, item in ipairs(items) do
+          local at = redis.call('HGET', KEYS[2], item)
+          if not at then
+            redis.call('HSET', KEYS[2], item, ARGV[1])
+          elseif tonumber(at) + tonumber(ARGV[2]) <= now then
+            if redis.call('LREM', KEYS[1], 1, item) == 1 then
+              redis.call('RPUSH', KEYS[3], item)
+              moved = moved + 1
+            end
+            redis.call('HDEL', KEYS[2], item)
+          end
+        end
+        return moved
+        """;
+
+    private const int BatchLimit = 500;
+
+    private readonly IDatabase _db;
+    private readonly OutboxOptions _options;
+    private readonly TimeProvider _time;
+    private readonly OutboxStatistics _statistics;
+    private readonly WorkSignal _signal = new();
+    private readonly RedisKey _pending, _processing, _claims, _delayed, _dead;
+    private long _nextRecovery;
+
+    public RedisOutbox(IConnectionMultiplexer connection, IOptions<OutboxOptions> options, TimeProvider time, OutboxStatistics statistics)
+        : this(connection.GetDatabase(), options.Value, time, statistics)
+    {
+    }
+
+    public RedisOutbox(IDatabase database, OutboxOptions options, TimeProvider time, OutboxStatistics statistics)
+    {
+        _db = database;
+        _options = options;
+        _time = time;
+        _statistics = statistics;
+        var tag = "{" + options.KeyPrefix + "}";
+        _pending = tag + ":pending";
+        _processing = tag + ":processing";
+        _claims = tag + ":claims";
+        _delayed = tag + ":delayed";
+        _dead = tag + ":dead";
+    }
+
+    public OutboxStatistics Statistics => _statistics;
+
+    public async Task EnqueueAsync(ResetEmailJob job, CancellationToken ct)
+    {
+        await _db.ListLeftPushAsync(_pending, Serialize(job)).WaitAsync(ct).ConfigureAwait(false);
+        _statistics.OnEnqueued();
+        _signal.Set();
+    }
+
+    public async Task<OutboxLease?> TryClaimAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var result = await Eval(ClaimScript, [_pending, _processing, _claims], [now.ToUnixTimeMilliseconds()], ct).ConfigureAwait(false);
+        if (result.IsNull) return null;
+        var raw = (byte[])result!;
+        ResetEmailJob? job = null;
+        try
+        {
+            job = JsonSerializer.Deserialize<ResetEmailJob>(raw, Json);
+        }
+        catch (JsonException)
+        {
+        }
+        if (job is null)
+        {
+            // Not ours, or corrupt: keep it for operators instead of retrying it forever.
+            await Eval(FailScript, [_processing, _claims, _delayed, _dead], [raw, raw, 0, 1], ct).ConfigureAwait(false);
+            _statistics.OnDeadLettered();
+            return await TryClaimAsync(ct).ConfigureAwait(false);
+        }
+        return new OutboxLease(job, raw, now);
+    }
+
+    public async Task CompleteAsync(OutboxLease lease, CancellationToken ct)
+    {
+        await Eval(CompleteScript, [_processing, _claims, _pending], [(byte[])lease.Handle], ct).ConfigureAwait(false);
+        _statistics.OnSent();
+    }
+
+    public async Task<FailureOutcome> FailAsync(OutboxLease lease, string error, bool permanent, CancellationToken ct)
+    {
+        var failed = lease.Job with { Attempts = lease.Job.Attempts + 1, LastError = Truncate(error) };
+        var dead = permanent || failed.Attempts >= _options.MaxAttempts;
+        var due = _time.GetUtcNow() + _options.Backoff(failed.Attempts, Random.Shared.NextDouble());
+        var removed = (long)await Eval(FailScript, [_processing, _claims, _delayed, _dead],
+            [(byte[])lease.Handle, Serialize(failed), due.ToUnixTimeMilliseconds(), dead ? 1 : 0], ct).ConfigureAwait(false);
+        if (removed != 1) return FailureOutcome.LeaseLost;
+        if (dead)
+        {
+            _statistics.OnDeadLettered();
+            return FailureOutcome.DeadLettered;
+        }
+        _statistics.OnRetried();
+        return FailureOutcome.Retried;
+    }
+
+    public async Task ReleaseAsync(OutboxLease lease, CancellationToken ct)
+    {
+        await Eval(ReleaseScript, [_processing, _claims, _pending], [(byte[])lease.Handle], ct).ConfigureAwait(false);
+        _signal.Set();
+    }
+
+    public async Task<int> MaintainAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var moved = (int)(long)await Eval(PromoteScript, [_delayed, _pending], [now.ToUnixTimeMilliseconds(), BatchLimit], ct).ConfigureAwait(false);
+        // Taking back expired claims scans processing: a few times per visibility timeout is enough.
+        if (now.ToUnixTimeMilliseconds() >= Interlocked.Read(ref _nextRecovery))
+        {
+            Interlocked.Exchange(ref _nextRecovery, (now + _options.VisibilityTimeout / 4).ToUnixTimeMilliseconds());
+            var recovered = (int)(long)await Eval(RecoverScript, [_processing, _claims, _pending],
+                [now.ToUnixTimeMilliseconds(), (long)_options.VisibilityTimeout.TotalMilliseconds, BatchLimit], ct).ConfigureAwait(false);
+            if (recovered > 0) _statistics.OnRecovered(recovered);
+            moved += recovered;
+        }
+        return moved;
+    }
+
+    /// <summary>Runs the visibility-timeout recovery now, whatever the schedule (tests, admin).</summary>
+    public async Task<int> RecoverExpiredClaimsAsync(CancellationToken ct)
+    {
+        Interlocked.Exchange(ref _nextRecovery, 0);
+        return await MaintainAsync(ct).ConfigureAwait(false);
+    }
+
+    public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, _time, ct);
+
+    public async Task<OutboxCounts> GetCountsAsync(CancellationToken ct)
+    {
+        var pending = _db.ListLengthAsync(_pending);
+        var processing = _db.ListLengthAsync(_processing);
+        var delayed = _db.SortedSetLengthAsync(_delayed);
+        var dead = _db.ListLengthAsync(_dead);
+        await Task.WhenAll(pending, processing, delayed, dead).WaitAsync(ct).ConfigureAwait(false);
+        return new OutboxCounts(pending.Result, processing.Result, delayed.Result, dead.Result);
+    }
+
+    public async Task<IReadOnlyList<ResetEmailJob>> GetDeadLettersAsync(int max, CancellationToken ct)
+    {
+        if (max <= 0) return [];
+        var items = await _db.ListRangeAsync(_dead, 0, max - 1).WaitAsync(ct).ConfigureAwait(false);
+        var jobs = new List<ResetEmailJob>(items.Length);
+        foreach (var item in items)
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<ResetEmailJob>((byte[])item!, Json) is { } job) jobs.Add(job);
+            }
+            catch (JsonException)
+            {
+                jobs.Add(new ResetEmailJob("?", "?", "?", DateTimeOffset.MinValue, 0, "unreadable item"));
+            }
+        }
+        return jobs;
+    }
+
+    private Task<RedisResult> Eval(string script, RedisKey[] keys, RedisValue[] values, CancellationToken ct)
+        => _db.ScriptEvaluateAsync(script, keys, values).WaitAsync(ct);
+
+    private static byte[] Serialize(ResetEmailJob job) => JsonSerializer.SerializeToUtf8Bytes(job, Json);
+
+    private static string Truncate(string error) => error.Length <= 500 ? error : error[..500];
+}
