@@ -9,7 +9,7 @@ namespace ThrottleCluster.Grains.Abstractions;
 /// </summary>
 /// <param name="At">Grain time of the reservation (whole seconds).</param>
 /// <param name="Bit">Distinct-account sketch bit this request set, or -1 if it was already set.</param>
-/// <param name="Clean">Global grain: whether the budget was granted to a clean source.</param>
+/// <param name="Clean">Domain and global grains: whether the budget was granted to a clean source.</param>
 public sealed record Receipt(DateTimeOffset At, int Bit = -1, bool Clean = true);
 
 [JsonPolymorphic]
@@ -48,7 +48,8 @@ public abstract record SourceCommand
 [JsonDerivedType(typeof(SetListing), "list")]
 public abstract record DomainCommand
 {
-    public sealed record Reserve : DomainCommand;
+    /// <param name="CleanSource">Both the IP and the network reported a clean record.</param>
+    public sealed record Reserve(bool CleanSource) : DomainCommand;
 
     public sealed record Release(Receipt Receipt) : DomainCommand;
 

@@ -115,9 +115,14 @@ public sealed record DomainPolicy
     public double SpikeFactor { get; init; } = 5;
     /// <summary>Horizon of the baseline (an exponentially weighted mean of emails per minute).</summary>
     public TimeSpan BaselineWindow { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>
+    /// Share of the budget sources without a clean record may use, so a flood aimed at one big
+    /// domain cannot use up what that domain's real users need.
+    /// </summary>
+    public double UncleanShare { get; init; } = 0.5;
     public Rule Shadow { get; init; }
 
-    public const Rule Rules = Rule.Blocked | Rule.Budget;
+    public const Rule Rules = Rule.Blocked | Rule.Budget | Rule.Surge;
 
     public void Validate(string section = "Throttle:Domain")
     {
@@ -128,6 +133,7 @@ public sealed record DomainPolicy
         check.Duration(nameof(BaselineWindow), BaselineWindow, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7));
         if (BaselineWindow.Ticks % TimeSpan.TicksPerMinute != 0)
             throw check.Fail(nameof(BaselineWindow), "must be a whole number of minutes", BaselineWindow);
+        check.Number(nameof(UncleanShare), UncleanShare, 0, 1);
         check.Shadow(Shadow, Rules);
     }
 }

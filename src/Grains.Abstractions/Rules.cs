@@ -28,7 +28,7 @@ public enum Rule
     Enumeration = 1 << 6,
     /// <summary>Domain, global: per-minute sending budget.</summary>
     Budget = 1 << 7,
-    /// <summary>Global: the surge breaker keeps the remaining budget for sources with a clean record.</summary>
+    /// <summary>Domain, global: what is left of the budget is kept for sources with a clean record.</summary>
     Surge = 1 << 8,
 }
 

@@ -3,13 +3,15 @@ using ThrottleCluster.Grains.Abstractions;
 namespace ThrottleCluster.Grains;
 
 /// <param name="Minute">Emails granted over the last minute.</param>
+/// <param name="Unclean">Of those, granted to sources without a clean record.</param>
 /// <param name="Baseline">Emails per minute in thousandths, exponentially weighted over <see cref="DomainPolicy.BaselineWindow"/>.</param>
-public sealed record DomainState(SlidingCount Minute, long Baseline, ListMode Listing, long ListedUntil);
+public sealed record DomainState(SlidingCount Minute, SlidingCount Unclean, long Baseline, ListMode Listing, long ListedUntil);
 
 /// <summary>
 /// The domain grain (key: <see cref="ThrottleKeys.Domain"/>): a per-minute budget of
 /// <see cref="DomainPolicy.SpikeFactor"/> times the domain's own baseline, within floor and ceiling.
-/// The baseline learns from emails granted, not from demand, so a flood can raise it only slowly.
+/// The baseline learns from emails granted, not from demand, so a flood can raise it only slowly;
+/// sources without a clean record get only <see cref="DomainPolicy.UncleanShare"/> of the budget.
 /// </summary>
 public static class DomainGrain
 {
@@ -17,17 +19,22 @@ public static class DomainGrain
     private const byte Version = 1;
     private static readonly BudgetResult Done = new(true, Rule.None, Rule.None, null);
 
-    public static DomainState Initial { get; } = new(default, 0, ListMode.None, 0);
+    public static DomainState Initial { get; } = new(default, default, 0, ListMode.None, 0);
 
     public static (DomainState State, BudgetResult Result) Apply(DomainPolicy policy, DomainState state, DomainCommand command, DateTimeOffset now)
     {
         var t = GrainTime.Seconds(now);
         switch (command)
         {
-            case DomainCommand.Reserve:
-                return Reserve(policy, state, t);
-            case DomainCommand.Release release:
-                return (state with { Minute = state.Minute.Remove(GrainTime.Seconds(release.Receipt.At), Minute) }, Done);
+            case DomainCommand.Reserve reserve:
+                return Reserve(policy, state, reserve.CleanSource, t);
+            case DomainCommand.Release { Receipt: var receipt }:
+                var at = GrainTime.Seconds(receipt.At);
+                return (state with
+                {
+                    Minute = state.Minute.Remove(at, Minute),
+                    Unclean = receipt.Clean ? state.Unclean : state.Unclean.Remove(at, Minute),
+                }, Done);
             case DomainCommand.SetListing set:
                 var (mode, until) = Listings.From(set.Listing, t);
                 return (state with { Listing = mode, ListedUntil = until }, Done);
@@ -43,29 +50,30 @@ public static class DomainGrain
         var baseline = Fold(state.Baseline, state.Minute.Current, minutes);
         var settled = state.Minute.Start + Minute;
         for (; Budget(policy, baseline) > policy.Floor; settled += Minute) baseline = Decay(baseline, minutes);
-        var until = Math.Max(state.Minute.Expires(Minute), settled);
+        var until = Math.Max(Math.Max(state.Minute.Expires(Minute), state.Unclean.Expires(Minute)), settled);
         return GrainTime.Until(Math.Max(until, Listings.Expires(state.Listing, state.ListedUntil)), now);
     }
 
     public static byte[] Serialize(DomainState state) =>
-        new StateWriter(Version).Count(state.Minute).U32(state.Baseline).Listing(state.Listing, state.ListedUntil).ToArray();
+        new StateWriter(Version).Count(state.Minute).Count(state.Unclean).U32(state.Baseline).Listing(state.Listing, state.ListedUntil).ToArray();
 
     public static DomainState Deserialize(ReadOnlyMemory<byte> bytes)
     {
         var reader = new StateReader(bytes.Span, GrainKinds.Domain, Version);
-        var (minute, baseline) = (reader.Count(), reader.U32());
+        var (minute, unclean, baseline) = (reader.Count(), reader.Count(), reader.U32());
         var (mode, until) = reader.Listing();
         reader.End();
-        return new DomainState(minute, baseline, mode, until);
+        return new DomainState(minute, unclean, baseline, mode, until);
     }
 
     /// <summary>The per-minute budget for a baseline.</summary>
     public static long Budget(DomainPolicy policy, long baseline) =>
         (long)Math.Clamp(Math.Ceiling(policy.SpikeFactor * baseline / Milli), policy.Floor, policy.Ceiling);
 
-    private static (DomainState, BudgetResult) Reserve(DomainPolicy policy, DomainState state, long t)
+    private static (DomainState, BudgetResult) Reserve(DomainPolicy policy, DomainState state, bool clean, long t)
     {
         var minute = state.Minute.At(t, Minute);
+        var unclean = state.Unclean.At(t, Minute);
         var baseline = state.Baseline;
         if (minute.Start != state.Minute.Start)
         {
@@ -73,15 +81,18 @@ public static class DomainGrain
             baseline = Fold(baseline, state.Minute.Current, minutes);
             for (var m = state.Minute.Start + Minute; m < minute.Start && baseline > 0; m += Minute) baseline = Decay(baseline, minutes);
         }
-        var rolled = state with { Minute = minute, Baseline = baseline };
+        var rolled = state with { Minute = minute, Unclean = unclean, Baseline = baseline };
 
         var listing = Listings.Active(state.Listing, state.ListedUntil, t);
         if (listing == ListMode.Allow) return (rolled, Done);
         var denied = listing == ListMode.Block ? Rule.Blocked : Rule.None;
-        if (!minute.Fits(t, Minute, Budget(policy, baseline))) denied |= Rule.Budget;
+        var budget = Budget(policy, baseline);
+        if (!minute.Fits(t, Minute, budget)) denied |= Rule.Budget;
+        if (!clean && !unclean.Fits(t, Minute, (long)(budget * policy.UncleanShare))) denied |= Rule.Surge;
         var enforced = denied & ~policy.Shadow;
         if (enforced != Rule.None) return (rolled, new BudgetResult(false, enforced, denied & policy.Shadow, null));
-        return (rolled with { Minute = minute.Add() }, new BudgetResult(true, Rule.None, denied, new Receipt(GrainTime.ToTime(t))));
+        var granted = rolled with { Minute = minute.Add(), Unclean = clean ? unclean : unclean.Add() };
+        return (granted, new BudgetResult(true, Rule.None, denied, new Receipt(GrainTime.ToTime(t), Clean: clean)));
     }
 
     private static long BaselineMinutes(DomainPolicy policy) => (long)policy.BaselineWindow.TotalMinutes;

@@ -6,7 +6,7 @@ namespace ThrottleCluster.Grains;
 /// The reset decision across the five scopes, all-or-nothing:
 /// <list type="number">
 /// <item>ip and network reserve in parallel; either refuses: release the other, <see cref="Verdict.RejectSource"/>.</item>
-/// <item>domain and global reserve in parallel; either refuses: release the other, <see cref="Verdict.Suppress"/>.</item>
+/// <item>domain and global reserve in parallel, told whether both sources have a clean record; either refuses: release the other, <see cref="Verdict.Suppress"/>.</item>
 /// <item>the account decides last; it refuses: release domain and global, <see cref="Verdict.Suppress"/>.</item>
 /// </list>
 /// The account grain is only reached once every other scope has granted, so a request refused
@@ -46,8 +46,9 @@ public sealed class ResetGate(IGrainCalls grains, ulong accountHashSecret) : IRe
         var denied = Findings.None;
         var wouldDeny = new Findings(Ip: ip.WouldDeny | ip.Denied, Network: network.WouldDeny | network.Denied);
 
-        var domainTask = call.Run<DomainCommand, BudgetResult>(GrainKinds.Domain, domainKey, new DomainCommand.Reserve(), ct);
-        var globalTask = call.Run<GlobalCommand, BudgetResult>(GrainKinds.Global, GrainKinds.GlobalKey, new GlobalCommand.Reserve(ip.Clean && network.Clean), ct);
+        var clean = ip.Clean && network.Clean;
+        var domainTask = call.Run<DomainCommand, BudgetResult>(GrainKinds.Domain, domainKey, new DomainCommand.Reserve(clean), ct);
+        var globalTask = call.Run<GlobalCommand, BudgetResult>(GrainKinds.Global, GrainKinds.GlobalKey, new GlobalCommand.Reserve(clean), ct);
         await Task.WhenAll(domainTask, globalTask);
         var (domain, global) = (domainTask.Result, globalTask.Result);
         denied = denied with { Domain = domain.Denied, Global = global.Denied };

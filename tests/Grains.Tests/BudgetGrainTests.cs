@@ -11,7 +11,7 @@ public class DomainGrainTests
 
     private BudgetResult Ask(double seconds, DomainPolicy? policy = null)
     {
-        (_state, var result) = DomainGrain.Apply(policy ?? Policy, _state, new DomainCommand.Reserve(), T0.AddSeconds(seconds));
+        (_state, var result) = DomainGrain.Apply(policy ?? Policy, _state, new DomainCommand.Reserve(true), T0.AddSeconds(seconds));
         return result;
     }
 
@@ -72,8 +72,8 @@ public class DomainGrainTests
         for (var m = 0; m < 120; m++) Burst(m, 30);
         var ttl = DomainGrain.TimeToLive(Policy, _state, T0.AddMinutes(120));
         Assert.InRange(ttl, TimeSpan.FromMinutes(30), TimeSpan.FromHours(3));
-        var fresh = DomainGrain.Apply(Policy, DomainGrain.Initial, new DomainCommand.Reserve(), T0.AddMinutes(120) + ttl).Result;
-        Assert.Equal(fresh, DomainGrain.Apply(Policy, _state, new DomainCommand.Reserve(), T0.AddMinutes(120) + ttl).Result);
+        var fresh = DomainGrain.Apply(Policy, DomainGrain.Initial, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result;
+        Assert.Equal(fresh, DomainGrain.Apply(Policy, _state, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result);
         Assert.True(DomainGrain.Budget(Policy, _state.Baseline) > Policy.Floor);
     }
 }

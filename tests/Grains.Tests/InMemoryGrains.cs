@@ -53,7 +53,8 @@ public sealed class InMemoryGrains : IGrainCalls
     public byte[]? State(string kind, string key, DateTimeOffset now) =>
         _states.TryGetValue(new GrainKey(kind, key), out var entry) && entry.Expires > now ? entry.State : null;
 
-    public void Put(string kind, string key, byte[] state, DateTimeOffset expires) => _states[new GrainKey(kind, key)] = (state, expires);
+    /// <summary>Gives grain <paramref name="to"/> the state of grain <paramref name="from"/>.</summary>
+    public void CopyState(string kind, string from, string to) => _states[new GrainKey(kind, to)] = _states[new GrainKey(kind, from)];
 
     public InMemoryGrains CopyStatesFrom(InMemoryGrains other)
     {
