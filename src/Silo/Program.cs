@@ -1,2 +1,7 @@
-var app = WebApplication.CreateBuilder(args).Build();
+using ThrottleCluster.Silo;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddThrottleSilo();
+var app = builder.Build();
+app.MapThrottleSilo();
 app.Run();

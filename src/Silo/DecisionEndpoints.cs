@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using ThrottleCluster.Grains.Abstractions;
+using ThrottleCluster.Runtime;
+
+namespace ThrottleCluster.Silo;
+
+/// <summary>Body of <c>POST /v1/decisions</c>.</summary>
+/// <param name="RecipientDomain">Where the email would go; defaults to the login's domain, or a fixed placeholder for account ids.</param>
+/// <param name="RequestId">Optional caller id for the request, echoed back; one is made up when absent.</param>
+public sealed record DecisionRequest(string? ClientIp, string? Login, string? RecipientDomain = null, string? RequestId = null);
+
+public sealed record DecisionResponse(
+    string RequestId,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<Verdict>))] Verdict Verdict,
+    int RetryAfterSeconds,
+    Findings Denied,
+    Findings WouldDeny);
+
+public static class DecisionEndpoints
+{
+    /// <summary>Recipient domain used when the login is an account id, not an email.</summary>
+    public const string UnknownDomain = "unknown.invalid";
+
+    public static IEndpointRouteBuilder MapDecisions(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/v1/decisions", async (DecisionRequest request, IResetGate gate, DecisionMetrics metrics, TimeProvider time, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(request.ClientIp) || string.IsNullOrWhiteSpace(request.Login))
+                return Problems.BadRequest("clientIp and login are required.");
+            var attempt = new ResetAttempt(
+                request.RequestId is { Length: > 0 and <= 64 } id ? id : Guid.NewGuid().ToString("N"),
+                request.ClientIp,
+                request.Login,
+                request.RecipientDomain ?? DomainOf(request.Login));
+            return await DecideAsync(attempt, gate, metrics, time, ct) switch
+            {
+                { Error: { } error } => error,
+                { Decision: { } decision } => Results.Ok(new DecisionResponse(decision.RequestId, decision.Verdict,
+                    (int)Math.Ceiling(decision.RetryAfter.TotalSeconds), decision.Denied, decision.WouldDeny)),
+                _ => throw new UnreachableException(),
+            };
+        });
+        return endpoints;
+    }
+
+    /// <summary>Decides, records metrics, and turns bad input and an unreachable engine into problems.</summary>
+    public static async Task<(ResetDecision? Decision, IResult? Error)> DecideAsync(ResetAttempt attempt, IResetGate gate, DecisionMetrics metrics, TimeProvider time, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            var decision = await gate.DecideAsync(attempt, time.GetUtcNow(), ct);
+            metrics.Record(decision, time.GetElapsedTime(started));
+            return (decision, null);
+        }
+        catch (ArgumentException ex)
+        {
+            return (null, Problems.BadRequest(ex.Message));
+        }
+        catch (GrainCallException ex)
+        {
+            // Fail closed: without a persisted decision the caller must not send.
+            return (null, Problems.Unavailable($"No decision could be persisted: {ex.Message}"));
+        }
+    }
+
+    public static string DomainOf(string login)
+    {
+        var at = login.LastIndexOf('@');
+        return at >= 0 && at < login.Length - 1 ? login[(at + 1)..] : UnknownDomain;
+    }
+}

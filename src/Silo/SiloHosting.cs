@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json.Serialization;
+using ThrottleCluster.Grains;
+using ThrottleCluster.Grains.Abstractions;
+using ThrottleCluster.Runtime;
+using ThrottleCluster.Runtime.Hosting;
+using ThrottleCluster.Runtime.Storage;
+
+namespace ThrottleCluster.Silo;
+
+/// <summary>Everything a throttling silo is, as two calls: one on the builder, one on the app.</summary>
+public static class SiloHosting
+{
+    public const string AccountHashSecretKey = "Throttle:AccountHashSecret";
+
+    public static WebApplicationBuilder AddThrottleSilo(this WebApplicationBuilder builder, Action<GrainCatalog>? moreGrains = null)
+    {
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        var policies = ThrottlePolicyStore.FromConfiguration(configuration);
+        var runtimeOptions = configuration.GetSection("Runtime").Get<GrainRuntimeOptions>() ?? new GrainRuntimeOptions();
+        try
+        {
+            runtimeOptions.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException(ex.Message, ex);
+        }
+        var secret = AccountHashSecret(configuration);
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(policies);
+        services.AddGrainStorage(configuration);
+        services.AddGrainRuntime(catalog =>
+        {
+            catalog.AddThrottleGrains(policies);
+            moreGrains?.Invoke(catalog);
+        }, sp => sp.GetRequiredService<IGrainStorage>(), runtimeOptions);
+        services.AddSingleton<IGrainCalls, RuntimeGrainCalls>();
+        services.AddSingleton<IResetGate>(sp => new ResetGate(sp.GetRequiredService<IGrainCalls>(), secret));
+        services.AddSingleton<DecisionMetrics>();
+        services.AddSingleton(_ => new PrometheusMetrics());
+        return builder;
+    }
+
+    public static WebApplication MapThrottleSilo(this WebApplication app)
+    {
+        // Listen from the start: measurements made before the first scrape would be lost.
+        app.Services.GetRequiredService<PrometheusMetrics>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapGrains();
+        app.MapDecisions();
+        app.MapAdmin();
+        app.MapStorageHealth();
+        app.MapPrometheusMetrics();
+        return app;
+    }
+
+    /// <summary>
+    /// Keys the distinct-account sketches. Every silo must use the same one; a process of its own
+    /// (embedded mode) may pick one at random.
+    /// </summary>
+    private static ulong AccountHashSecret(IConfiguration configuration)
+    {
+        var text = configuration[AccountHashSecretKey];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            if (GrainStorageConfiguration.IsClusterMode(configuration))
+                throw new InvalidOperationException($"{AccountHashSecretKey} must be set in cluster mode, the same on every silo (a 64-bit number, e.g. 0x{RandomNumberGenerator.GetHexString(16).ToLowerInvariant()}).");
+            return BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        }
+        var hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        if (ulong.TryParse(hex ? text[2..] : text, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out var secret) && secret != 0)
+            return secret;
+        throw new InvalidOperationException($"{AccountHashSecretKey} must be a non-zero 64-bit number, decimal or 0x-hex (was '{text}').");
+    }
+}
