@@ -37,7 +37,7 @@ public readonly record struct DistinctSketch(long Start, Bits256 Previous, Bits2
 {
     public const int Size = 256;
 
-    public static int BitOf(ulong accountHash) => (int)(accountHash >> 56);
+    private static int BitOf(ulong accountHash) => (int)(accountHash >> 56);
 
     public DistinctSketch At(long t, long w)
     {
