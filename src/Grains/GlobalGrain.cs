@@ -69,7 +69,8 @@ public static class GlobalGrain
         var rate = demand.Estimate(t, Minute);
         var shed = rate >= policy.ShedAt * policy.PerMinute ? Math.Max(state.ShedUntil, t + hold) : state.ShedUntil;
         var tightened = rate >= policy.TightenAt * policy.PerMinute ? Math.Max(state.TightenedUntil, t + hold) : state.TightenedUntil;
-        tightened = Math.Max(tightened, shed + hold);
+        // Leaving shed passes through tightened.
+        if (shed > 0) tightened = Math.Max(tightened, shed + hold);
         var next = new GlobalState(granted, unclean, demand, tightened, shed);
 
         var denied = granted.Fits(t, Minute, policy.PerMinute) ? Rule.None : Rule.Budget;
