@@ -51,7 +51,8 @@ public sealed class ClientAddressResolver
             single = Normalize(single);
             return new IPNetwork(single, single.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
         }
-        if (IPNetwork.TryParse(text, out var network))
+        var slash = text.IndexOf('/');
+        if (slash > 0 && IPNetwork.TryParse(text, out var network) && IPAddress.TryParse(text.AsSpan(0, slash), out var written) && written.Equals(network.BaseAddress))
         {
             // ::ffff:10.0.0.0/104 means 10.0.0.0/8: addresses are compared as IPv4.
             if (network.BaseAddress.IsIPv4MappedToIPv6 && network.PrefixLength >= 96)

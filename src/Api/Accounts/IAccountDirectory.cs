@@ -29,8 +29,7 @@ public static class AccountRules
     public static string? CheckAccountId(string? accountId)
     {
         if (string.IsNullOrEmpty(accountId)) return "the account id is empty";
-        if (accountId.Trim().Length != accountId.Length) return "the account id has surrounding white space";
-        if (!TextRules.IsPrintable(accountId)) return "the account id contains control or format characters";
+        if (!TextRules.IsPrintable(accountId) || accountId.Any(char.IsWhiteSpace)) return "the account id contains white space, control or format characters";
         if (Encoding.UTF8.GetByteCount(accountId) > MaxAccountIdBytes) return $"the account id is longer than {MaxAccountIdBytes} UTF-8 bytes";
         return null;
     }

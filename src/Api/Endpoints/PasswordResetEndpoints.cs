@@ -56,7 +56,18 @@ public static class PasswordResetEndpoints
         // The email itself, and the token, are made later by the dispatcher.
         var account = await services.GetRequiredService<IAccountDirectory>().FindAsync(trimmed, ct);
         var domain = account is not null ? AccountRules.Domain(account.Email) : trimmed.Contains('@') ? AccountRules.Domain(trimmed) : null;
-        var decision = await services.GetRequiredService<IResetGate>().DecideAsync(new ResetRequest(clientIp, trimmed, domain, account is not null), ct);
+        GateDecision decision;
+        try
+        {
+            decision = await services.GetRequiredService<IResetGate>().DecideAsync(new ResetRequest(clientIp, trimmed, domain, account is not null), ct);
+        }
+        catch (ArgumentException)
+        {
+            // The gate's key rules are stricter than ours for some logins (e.g. braces); it refuses
+            // them whether or not the account exists, so saying so reveals nothing.
+            await Problems.WriteAsync(context, Problems.Invalid("\"login\" is not a usable account id or email address."));
+            return;
+        }
 
         if (decision.Verdict == GateVerdict.RejectSource)
         {

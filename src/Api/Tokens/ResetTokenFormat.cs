@@ -41,6 +41,21 @@ public static class ResetTokenFormat
     /// <summary>Splits a presented token into its grain key, account id and secret hash; false for anything malformed.</summary>
     public static bool TryParse(string? token, out string grainKey, out string accountId, out byte[] hash)
     {
+        try
+        {
+            return TryParseCore(token, out grainKey, out accountId, out hash);
+        }
+        catch (FormatException)
+        {
+            // Base64Url.IsValid lets a few spellings through that DecodeFromChars then refuses.
+            grainKey = accountId = "";
+            hash = [];
+            return false;
+        }
+    }
+
+    private static bool TryParseCore(string? token, out string grainKey, out string accountId, out byte[] hash)
+    {
         grainKey = accountId = "";
         hash = [];
         if (token is null || token.Length < 2 + SecretChars || token.Length > MaxLength) return false;
