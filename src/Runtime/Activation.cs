@@ -154,7 +154,9 @@ internal sealed class Activation<TState, TCommand, TResult>(
                             Fail(batch, new GrainConflictException(id, conflicts));
                             return;
                         }
-                        // Calls that arrived meanwhile ride along: contention grows the batch instead of the queue.
+                        // Silos that lose in lockstep keep losing: a random pause breaks the rhythm, and
+                        // calls that arrive meanwhile ride along, so contention grows batches, not queues.
+                        if (conflicts > 1) await Task.Delay(Random.Shared.Next(0, Math.Min(conflicts, 5) + 1)).ConfigureAwait(false);
                         batch = JoinMailbox(batch);
                         break;
                     case WriteStatus.Duplicate:

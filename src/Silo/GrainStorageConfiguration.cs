@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
 using ThrottleCluster.Runtime.Storage;
 
@@ -10,17 +11,18 @@ public static class GrainStorageConfiguration
 
     public static bool IsClusterMode(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[RedisKey]);
 
+    /// <summary>Storage registered earlier (a test's) wins.</summary>
     public static IServiceCollection AddGrainStorage(this IServiceCollection services, IConfiguration configuration)
     {
         if (!IsClusterMode(configuration))
         {
-            services.AddSingleton<IGrainStorage>(sp => new MemoryGrainStorage(sp.GetService<TimeProvider>() ?? TimeProvider.System));
+            services.TryAddSingleton<IGrainStorage>(sp => new MemoryGrainStorage(sp.GetService<TimeProvider>() ?? TimeProvider.System));
             return services;
         }
         var options = ParseRedis(configuration[RedisKey]!);
         // Connect lazily and keep retrying: a silo must start, and recover, while the engine is down.
-        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
-        services.AddSingleton<IGrainStorage>(sp => new RedisGrainStorage(sp.GetRequiredService<IConnectionMultiplexer>()));
+        services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        services.TryAddSingleton<IGrainStorage>(sp => new RedisGrainStorage(sp.GetRequiredService<IConnectionMultiplexer>()));
         return services;
     }
 

@@ -8,7 +8,10 @@ public sealed class TestClusterOptions
 {
     public int SiloCount { get; set; } = 2;
 
-    /// <summary>Registers the grain types every silo hosts.</summary>
+    /// <summary>Configuration every silo sees, e.g. policies under test.</summary>
+    public Dictionary<string, string?> Configuration { get; set; } = [];
+
+    /// <summary>Registers the grain types every silo hosts (ignored when <see cref="ConfigureSilo"/> is set).</summary>
     public Action<GrainCatalog> Grains { get; set; } = _ => { };
 
     /// <summary>
@@ -21,9 +24,12 @@ public sealed class TestClusterOptions
 
     public ClusterClientOptions Client { get; set; } = new();
 
-    /// <summary>Adds services to each silo, e.g. the host's own endpoints' dependencies.</summary>
+    /// <summary>
+    /// Builds a host's own silo instead of the bare runtime (it must add a <see cref="GrainRuntime"/>).
+    /// The silo's storage is already registered as <see cref="IGrainStorage"/>.
+    /// </summary>
     public Action<WebApplicationBuilder>? ConfigureSilo { get; set; }
 
-    /// <summary>Maps extra endpoints on each silo beside the grain endpoint.</summary>
+    /// <summary>Maps a host's endpoints instead of the bare grain endpoint.</summary>
     public Action<WebApplication>? MapSilo { get; set; }
 }

@@ -1,0 +1,87 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ThrottleCluster.Grains.Abstractions;
+using ThrottleCluster.Runtime.Storage;
+using ThrottleCluster.Runtime.Testing;
+using ThrottleCluster.Silo;
+
+namespace ThrottleCluster.Cluster.Tests;
+
+/// <summary>
+/// Three throttle silos on one Garnet, under a key prefix of their own, with a client that spreads
+/// decisions over the silos round robin as a load balancer would.
+/// </summary>
+public sealed class ThrottleTestCluster : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private readonly TestCluster _cluster;
+    private readonly HttpClient _http = new();
+    private int _next;
+
+    private ThrottleTestCluster(TestCluster cluster) => _cluster = cluster;
+
+    public TestCluster Cluster => _cluster;
+
+    public static async Task<ThrottleTestCluster> StartAsync(GarnetServer garnet, Dictionary<string, string?>? configuration = null, int silos = 3)
+    {
+        var prefix = $"t{Guid.NewGuid():N}:";
+        var settings = new Dictionary<string, string?> { [SiloHosting.AccountHashSecretKey] = "0x5eed5eed5eed5eed" };
+        foreach (var (key, value) in configuration ?? []) settings[key] = value;
+        var cluster = await TestCluster.StartAsync(new TestClusterOptions
+        {
+            SiloCount = silos,
+            Configuration = settings,
+            OpenStorage = () => RedisGrainStorage.Connect(garnet.ConnectionString, prefix),
+            ConfigureSilo = builder => builder.AddThrottleSilo(),
+            MapSilo = app => app.MapThrottleSilo(),
+        });
+        return new ThrottleTestCluster(cluster);
+    }
+
+    public async Task<DecisionResponse> DecideAsync(string clientIp, string login, string? domain = null)
+    {
+        var silo = _cluster.Silos[(int)((uint)Interlocked.Increment(ref _next) % (uint)_cluster.Silos.Count)];
+        using var response = await _http.PostAsJsonAsync(new Uri(silo.Address, "/v1/decisions"), new DecisionRequest(clientIp, login, domain), Json);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {body}");
+        return JsonSerializer.Deserialize<DecisionResponse>(body, Json)!;
+    }
+
+    /// <summary>Runs the requests with bounded concurrency and counts verdicts.</summary>
+    public async Task<Tally> DecideAllAsync(IEnumerable<(string Ip, string Login)> requests, int concurrency = 64)
+    {
+        var tally = new Tally();
+        await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (r, _) =>
+            tally.Add(await DecideAsync(r.Ip, r.Login)));
+        return tally;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _cluster.DisposeAsync();
+    }
+
+    public sealed class Tally
+    {
+        private int _send, _suppress, _reject;
+
+        public int Send => _send;
+        public int Suppress => _suppress;
+        public int RejectSource => _reject;
+        public int Total => _send + _suppress + _reject;
+
+        public void Add(DecisionResponse decision)
+        {
+            switch (decision.Verdict)
+            {
+                case Verdict.Send: Interlocked.Increment(ref _send); break;
+                case Verdict.Suppress: Interlocked.Increment(ref _suppress); break;
+                default: Interlocked.Increment(ref _reject); break;
+            }
+        }
+
+        public override string ToString() => $"send {Send}, suppress {Suppress}, reject {RejectSource}";
+    }
+}
