@@ -22,26 +22,13 @@ public sealed class ResetGate(IGrainCalls grains, ulong accountHashSecret) : IRe
     {
         ArgumentNullException.ThrowIfNull(attempt);
         ArgumentException.ThrowIfNullOrWhiteSpace(attempt.RequestId, nameof(attempt.RequestId));
-        var ipKey = ThrottleKeys.Ip(attempt.ClientIp);
-        var networkKey = ThrottleKeys.Network(attempt.ClientIp);
+        _ = ThrottleKeys.Ip(attempt.ClientIp); // every input is checked before any grain is called
         var accountKey = ThrottleKeys.Account(attempt.Login);
         var domainKey = ThrottleKeys.Domain(attempt.RecipientDomain);
         var call = new Calls(grains, attempt.RequestId, now);
 
-        var reserve = new SourceCommand.Reserve(ThrottleKeys.AccountHash(accountKey, accountHashSecret));
-        var ipTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Ip, ipKey, reserve, ct);
-        var networkTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Network, networkKey, reserve, ct);
-        await Task.WhenAll(ipTask, networkTask);
-        var (ip, network) = (ipTask.Result, networkTask.Result);
-        if (!SourcePasses(ip, network))
-        {
-            await Task.WhenAll(
-                call.Release<SourceCommand, SourceResult>(GrainKinds.Ip, ipKey, ip.Receipt, r => new SourceCommand.Release(r)),
-                call.Release<SourceCommand, SourceResult>(GrainKinds.Network, networkKey, network.Receipt, r => new SourceCommand.Release(r)));
-            return new ResetDecision(attempt.RequestId, Verdict.RejectSource, Max(ip.RetryAfter, network.RetryAfter),
-                new Findings(Ip: ip.Denied, Network: network.Denied),
-                new Findings(Ip: ip.WouldDeny, Network: network.WouldDeny));
-        }
+        var (source, ip, network) = await ReserveSourceAsync(call, attempt.ClientIp, ThrottleKeys.AccountHash(accountKey, accountHashSecret), ct);
+        if (source.Verdict == Verdict.RejectSource) return source;
         // A source let through by an operator listing despite its rules: report those as not enforced.
         var denied = Findings.None;
         var wouldDeny = new Findings(Ip: ip.WouldDeny | ip.Denied, Network: network.WouldDeny | network.Denied);
@@ -71,6 +58,38 @@ public sealed class ResetGate(IGrainCalls grains, ulong accountHashSecret) : IRe
         return new ResetDecision(attempt.RequestId, granted ? Verdict.Send : Verdict.Suppress, TimeSpan.Zero, denied, wouldDeny);
     }
 
+    /// <summary>
+    /// Source limits alone, for a gateway that sees requests but not their logins (nginx
+    /// <c>auth_request</c>): token buckets and blocks of the ip and its network. Every check counts
+    /// as the same account, so it adds nothing to distinct-account counts.
+    /// </summary>
+    public async Task<ResetDecision> CheckSourceAsync(string requestId, string clientIp, DateTimeOffset now, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
+        var (decision, _, _) = await ReserveSourceAsync(new Calls(grains, requestId, now), clientIp, accountHash: 0, ct);
+        return decision;
+    }
+
+    /// <summary>Step 1: ip and network reserve in parallel; a refusal releases the other and rejects the source.</summary>
+    private static async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> ReserveSourceAsync(Calls call, string clientIp, ulong accountHash, CancellationToken ct)
+    {
+        var ipKey = ThrottleKeys.Ip(clientIp);
+        var networkKey = ThrottleKeys.Network(clientIp);
+        var reserve = new SourceCommand.Reserve(accountHash);
+        var ipTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Ip, ipKey, reserve, ct);
+        var networkTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Network, networkKey, reserve, ct);
+        await Task.WhenAll(ipTask, networkTask);
+        var (ip, network) = (ipTask.Result, networkTask.Result);
+        if (SourcePasses(ip, network)) return (new ResetDecision(call.RequestId, Verdict.Send, TimeSpan.Zero, Findings.None, Findings.None), ip, network);
+        await Task.WhenAll(
+            call.Release<SourceCommand, SourceResult>(GrainKinds.Ip, ipKey, ip.Receipt, r => new SourceCommand.Release(r)),
+            call.Release<SourceCommand, SourceResult>(GrainKinds.Network, networkKey, network.Receipt, r => new SourceCommand.Release(r)));
+        var rejection = new ResetDecision(call.RequestId, Verdict.RejectSource, Max(ip.RetryAfter, network.RetryAfter),
+            new Findings(Ip: ip.Denied, Network: network.Denied),
+            new Findings(Ip: ip.WouldDeny, Network: network.WouldDeny));
+        return (rejection, ip, network);
+    }
+
     // An operator listing on the ip overrides its network's; an allowed network overrides an unlisted ip's rules.
     private static bool SourcePasses(SourceResult ip, SourceResult network) =>
         ip.Listing == ListMode.Allow ||
@@ -81,6 +100,8 @@ public sealed class ResetGate(IGrainCalls grains, ulong accountHashSecret) : IRe
     /// <summary>Grain calls of one request, with call ids derived from its request id.</summary>
     private sealed class Calls(IGrainCalls grains, string requestId, DateTimeOffset now)
     {
+        public string RequestId => requestId;
+
         public Task<TResult> Run<TCommand, TResult>(string kind, string key, TCommand command, CancellationToken ct) =>
             grains.CallAsync<TCommand, TResult>(kind, key, $"{requestId}/{kind}/reserve", command, now, ct);
 
