@@ -119,11 +119,21 @@ public sealed class PickupDirectoryEmailSender : IEmailSender
     public async Task SendAsync(OutgoingEmail email, CancellationToken ct)
     {
         using var message = MailMessages.Create(_from, email);
-        using var client = new SmtpClient
+        // SmtpClient writes the file in place; written into a directory of its own first and then
+        // moved, a file in the pickup directory is always complete.
+        var staging = System.IO.Directory.CreateDirectory(Path.Combine(Directory, ".incoming", Guid.NewGuid().ToString("N"))).FullName;
+        try
         {
-            DeliveryMethod = SmtpDeliveryMethod.SpecifiedPickupDirectory,
-            PickupDirectoryLocation = Directory,
-        };
-        await client.SendMailAsync(message, ct).ConfigureAwait(false);
+            using (var client = new SmtpClient { DeliveryMethod = SmtpDeliveryMethod.SpecifiedPickupDirectory, PickupDirectoryLocation = staging })
+            {
+                await client.SendMailAsync(message, ct).ConfigureAwait(false);
+            }
+            foreach (var file in System.IO.Directory.GetFiles(staging))
+                File.Move(file, Path.Combine(Directory, Path.GetFileName(file)));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(staging, recursive: true);
+        }
     }
 }

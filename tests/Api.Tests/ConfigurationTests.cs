@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ThrottleCluster.Api.Email;
+using ThrottleCluster.Api.Gate;
+using ThrottleCluster.Api.Tests.Support;
+
+namespace ThrottleCluster.Api.Tests;
+
+public sealed class ConfigurationTests
+{
+    // A real host, not WebApplicationFactory: the factory sometimes reports a failed start as an
+    // ObjectDisposedException instead of the failure itself.
+    private static async Task<string> StartupFailure(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () => await (await ApiServer.StartAsync(settings, services)).DisposeAsync());
+        return error.ToString();
+    }
+
+    [Theory]
+    [InlineData("Email:Smtp:Port", "0", "Email:Smtp:Port must be 1-65535 (was 0)")]
+    [InlineData("Email:Smtp:Port", "70000", "Email:Smtp:Port must be 1-65535 (was 70000)")]
+    [InlineData("Email:Smtp:Port", "abc", "'abc'")]
+    [InlineData("Email:ResetUrlTemplate", "https://app.example.com/reset", "Email:ResetUrlTemplate must be an absolute http or https URL containing {token} once (was 'https://app.example.com/reset')")]
+    [InlineData("Email:ResetUrlTemplate", "javascript:alert({token})", "Email:ResetUrlTemplate")]
+    [InlineData("Email:Smtp:From", "not an address", "Email:Smtp:From must be an email address such as 'Example <no-reply@example.com>' (was 'not an address')")]
+    [InlineData("Email:PickupDirectory", null, "Email:Smtp:Host (send through SMTP) or Email:PickupDirectory (write .eml files) must be set")]
+    [InlineData("Tokens:Lifetime", "00:00:10", "Tokens:Lifetime must be 00:01:00-1.00:00:00 (was 00:00:10)")]
+    [InlineData("Outbox:MaxAttempts", "0", "Outbox:MaxAttempts must be 1-100 (was 0)")]
+    [InlineData("Outbox:VisibilityTimeout", "00:00:05", "Outbox:VisibilityTimeout must be longer than Email:Smtp:Timeout (00:00:30) and at most 1.00:00:00 (was 00:00:05)")]
+    [InlineData("Outbox:KeyPrefix", "a{b}", "Outbox:KeyPrefix must be 1-100 characters without white space or braces (was 'a{b}')")]
+    [InlineData("Network:TrustedProxies", "10.0.0.0/8,banana", "Network:TrustedProxies must be a list of CIDR ranges such as 10.0.0.0/8 (was 'banana'")]
+    [InlineData("Accounts:File", "/nonexistent/accounts.json", "Accounts:File names a file that does not exist (was '/nonexistent/accounts.json')")]
+    [InlineData("Accounts:LookupUrl", "ftp://accounts", "Accounts:LookupUrl must be an absolute http or https URL (was 'ftp://accounts')")]
+    [InlineData("Storage:Redis", "127.0.0.1:6379,bogus=1", "Storage:Redis is not a valid StackExchange.Redis connection string (was '127.0.0.1:6379,bogus=1')")]
+    public async Task An_invalid_value_stops_startup_naming_the_key_and_the_value(string key, string? value, string message)
+    {
+        var failure = await StartupFailure(new() { [key] = value });
+        Assert.Contains(message, failure);
+    }
+
+    [Fact]
+    public async Task Smtp_credentials_are_refused_without_StartTls_to_a_remote_host()
+    {
+        var failure = await StartupFailure(new()
+        {
+            ["Email:Smtp:Host"] = "smtp.example.com",
+            ["Email:Smtp:StartTls"] = "false",
+            ["Email:Smtp:User"] = "mailer",
+            ["Email:Smtp:Password"] = "secret",
+        });
+        Assert.Contains("Email:Smtp:StartTls must be true when Email:Smtp:User is set", failure);
+    }
+
+    [Fact]
+    public async Task Without_a_gate_startup_says_what_is_missing()
+    {
+        var failure = await StartupFailure([], services => services.RemoveAll<IResetGate>());
+        Assert.Contains("No IResetGate is registered: call AddResetGate", failure);
+    }
+
+    [Fact]
+    public async Task Trusted_proxies_from_one_comma_separated_value_replace_loopback()
+    {
+        await using var api = new ApiFactory();
+        api.Settings["Network:TrustedProxies"] = "10.0.0.0/8, 192.0.2.1";
+        api.CreateClient();
+        var resolver = api.Services.GetRequiredService<ClientAddressResolver>();
+        Assert.True(resolver.IsTrusted(IPAddress.Parse("10.9.8.7")));
+        Assert.True(resolver.IsTrusted(IPAddress.Parse("192.0.2.1")));
+        Assert.False(resolver.IsTrusted(IPAddress.Loopback));
+    }
+
+    [Fact]
+    public async Task Embedded_defaults_ship_in_appsettings()
+    {
+        // Only the gate and the pickup directory replaced: accounts, template and sender come from appsettings.json.
+        await using var api = new ApiFactory();
+        api.Settings.Remove("Accounts:File");
+        api.Settings.Remove("Email:ResetUrlTemplate");
+        api.Settings.Remove("Email:Smtp:From");
+        var client = api.CreateClient();
+        Assert.Contains("embedded", await client.GetStringAsync("/healthz"));
+        Assert.IsType<PickupDirectoryEmailSender>(api.Services.GetRequiredService<IEmailSender>());
+        var answer = await client.PostAsJsonAsync("/v1/password-resets", new { login = "alice@example.com" });
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        var email = Eml.Read((await api.WaitForMailAsync(1))[0]);
+        Assert.Equal("alice@example.com", email.Headers["To"]);
+        Assert.StartsWith("https://app.example.com/reset?token=", email.ResetLink);
+    }
+}

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using ThrottleCluster.Api.Endpoints;
+using ThrottleCluster.Api.Tests.Support;
+using Xunit.Abstractions;
+
+namespace ThrottleCluster.Api.Tests;
+
+/// <summary>
+/// Thousands of generated bodies (seeded, so a failure reproduces): random bytes, random JSON
+/// shapes, huge strings, control characters, lone surrogates, wrong types and media types. Every
+/// answer is below 500; every 400 is problem+json; every 202 is the one accepted body.
+/// </summary>
+public sealed class GeneratedInputTests(ITestOutputHelper output)
+{
+    private const int Seed = 20260115;
+
+    public sealed record Input(string? ContentType, byte[] Body)
+    {
+        public override string ToString()
+            => $"{ContentType ?? "(none)"} {Convert.ToBase64String(Body[..Math.Min(Body.Length, 120)])}";
+    }
+
+    /// <summary>Generates request bodies for an endpoint whose one property is <paramref name="property"/>.</summary>
+    public sealed class Generator(int seed, string property)
+    {
+        private readonly Random _random = new(seed);
+
+        private static readonly string[] ContentTypes =
+        [
+            "application/json", "application/json", "application/json", "application/json; charset=utf-8",
+            "application/problem+json", "application/json; charset=utf-16", "text/plain", "text/json",
+            "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=\"utf-8\"",
+            "application/json;;", "garbage", "*/*",
+        ];
+
+        private static readonly string[] Interesting =
+        [
+            "alice@example.com", "acct-alice", "\r\n", "\u0000", "\u202e", "\ud800", "\udc00", "\u2028", "{", "}", "@", "@@",
+            "a@b", "Alice <alice@example.com>", "alice@example.com\r\nBcc: x@example.net", "%0d%0a", "\\", "\"", " ", "\t",
+            "é", "😀", "\uFEFF", "\u00A0", "..", "=?utf-8?q?x?=", "<script>", "' OR 1=1 --",
+        ];
+
+        public Input Next()
+        {
+            var contentType = _random.Next(10) == 0 ? null : ContentTypes[_random.Next(ContentTypes.Length)];
+            byte[] body = _random.Next(8) switch
+            {
+                0 => RandomBytes(_random.Next(0, 600)),
+                1 => Encoding.UTF8.GetBytes(RandomJson(0)),
+                2 => Encoding.UTF8.GetBytes($"{{\"{property}\":{RandomJson(1)}}}"),
+                3 => Encoding.UTF8.GetBytes($"{{\"{property}\":\"{new string((char)_random.Next('a', 'z'), _random.Next(300, 9000))}\"}}"),
+                4 => Encoding.UTF8.GetBytes($"{{\"{property}\":\"{RandomString(_random.Next(0, 40), escaped: true)}\"}}"),
+                5 => Mutate(Encoding.UTF8.GetBytes($"{{\"{property}\":\"alice@example.com\"}}")),
+                6 => Encoding.UTF8.GetBytes($"{{\"{property}\":\"{RandomString(_random.Next(0, 12), escaped: false)}\",\"{RandomString(3, false)}\":{RandomJson(2)}}}"),
+                _ => Encoding.UTF8.GetBytes(new string('[', _random.Next(1, 3000)) + new string(']', _random.Next(0, 3000))),
+            };
+            return new Input(contentType, body);
+        }
+
+        private byte[] RandomBytes(int length)
+        {
+            var bytes = new byte[length];
+            _random.NextBytes(bytes);
+            return bytes;
+        }
+
+        private byte[] Mutate(byte[] body)
+        {
+            for (var i = _random.Next(1, 4); i > 0; i--)
+            {
+                var at = _random.Next(body.Length);
+                body[at] = _random.Next(3) switch { 0 => (byte)_random.Next(256), 1 => (byte)'"', _ => 0 };
+            }
+            return body;
+        }
+
+        private string RandomJson(int depth)
+        {
+            switch (_random.Next(depth > 4 ? 5 : 8))
+            {
+                case 0: return "null";
+                case 1: return _random.Next(2) == 0 ? "true" : "false";
+                case 2: return (_random.NextDouble() * Math.Pow(10, _random.Next(-5, 40)) * (_random.Next(2) == 0 ? -1 : 1)).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                case 3:
+                case 4: return $"\"{RandomString(_random.Next(0, 30), escaped: _random.Next(2) == 0)}\"";
+                case 5: return "[" + string.Join(",", Enumerable.Range(0, _random.Next(0, 5)).Select(_ => RandomJson(depth + 1))) + "]";
+                default:
+                    var names = new[] { property, property, "login", "token", "email", "", RandomString(4, false) };
+                    return "{" + string.Join(",", Enumerable.Range(0, _random.Next(0, 4)).Select(_ => $"\"{names[_random.Next(names.Length)]}\":{RandomJson(depth + 1)}")) + "}";
+            }
+        }
+
+        private string RandomString(int length, bool escaped)
+        {
+            var builder = new StringBuilder();
+            for (var i = 0; i < length; i++)
+            {
+                switch (_random.Next(6))
+                {
+                    case 0:
+                        builder.Append(Interesting[_random.Next(Interesting.Length)] switch
+                        {
+                            var s when escaped => string.Concat(s.Select(c => $"\\u{(int)c:x4}")),
+                            var s => s.Replace("\\", "\\\\").Replace("\"", "\\\""),
+                        });
+                        break;
+                    case 1:
+                        builder.Append($"\\u{_random.Next(0, 0x10000):x4}");
+                        break;
+                    case 2:
+                        builder.Append(_random.Next(3) switch { 0 => "\\n", 1 => "\\r", _ => "\\t" });
+                        break;
+                    default:
+                        builder.Append((char)_random.Next(0x21, 0x7f) switch { '"' or '\\' => 'x', var c => c });
+                        break;
+                }
+            }
+            return builder.ToString();
+        }
+    }
+
+    private static async Task CheckAsync(HttpClient client, string path, Input input, Dictionary<int, int> statuses)
+    {
+        using var content = new ByteArrayContent(input.Body);
+        if (input.ContentType is not null) content.Headers.TryAddWithoutValidation("Content-Type", input.ContentType);
+        using var response = await client.PostAsync(path, content);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        var status = (int)response.StatusCode;
+        statuses[status] = statuses.GetValueOrDefault(status) + 1;
+        Assert.True(status < 500, $"{path} answered {status} to {input}: {Encoding.UTF8.GetString(body)}");
+        if (status == 400) Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"400 without problem+json for {input}");
+        if (status == 202) Assert.Equal(PasswordResetEndpoints.AcceptedBody, body);
+        Assert.Contains(status, new[] { 200, 202, 400 });
+    }
+
+    private void Report(string what, Dictionary<int, int> statuses)
+        => output.WriteLine($"{what}: " + string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} x{s.Value}")));
+
+    [Theory]
+    [InlineData(PasswordResetEndpoints.ResetPath, "login")]
+    [InlineData(PasswordResetEndpoints.VerifyPath, "token")]
+    public async Task Thousands_of_generated_bodies_never_get_a_5xx(string path, string property)
+    {
+        await using var api = new ApiFactory();
+        var client = api.CreateClient();
+        var generator = new Generator(Seed + path.Length, property);
+        var statuses = new Dictionary<int, int>();
+        for (var i = 0; i < 4000; i++) await CheckAsync(client, path, generator.Next(), statuses);
+        Report(path, statuses);
+        Assert.True(statuses.GetValueOrDefault(400) > 1000);
+    }
+
+    [Theory]
+    [InlineData(PasswordResetEndpoints.ResetPath, "login")]
+    [InlineData(PasswordResetEndpoints.VerifyPath, "token")]
+    public async Task Generated_bodies_through_a_real_Kestrel_server_never_get_a_5xx(string path, string property)
+    {
+        await using var server = await ApiServer.StartAsync();
+        using var client = server.CreateClient();
+        var generator = new Generator(Seed * 7 + path.Length, property);
+        var statuses = new Dictionary<int, int>();
+        for (var i = 0; i < 1000; i++) await CheckAsync(client, path, generator.Next(), statuses);
+        Report(path + " (Kestrel)", statuses);
+    }
+
+    [Fact]
+    public async Task Raw_HTTP_with_lying_lengths_and_broken_chunks_gets_no_5xx()
+    {
+        await using var server = await ApiServer.StartAsync();
+        var port = server.BaseAddress.Port;
+        (string Request, bool HalfClose)[] requests =
+        [
+            // Content-Length larger than the body: the client gives up and closes its side.
+            ("POST /v1/password-resets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"login\":\"a\"}", true),
+            // Broken chunk sizes.
+            ("POST /v1/password-resets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", false),
+            // Far too much, chunked.
+            ("POST /v1/password-resets/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+                string.Concat(Enumerable.Repeat("400\r\n" + new string('a', 1024) + "\r\n", 8)) + "0\r\n\r\n", false),
+            // A declared length over the limit.
+            ("POST /v1/password-resets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999\r\nConnection: close\r\n\r\n{", false),
+        ];
+        foreach (var (request, halfClose) in requests)
+        {
+            using var socket = new System.Net.Sockets.TcpClient();
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+            if (halfClose) socket.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            // The server may answer and then reset a connection whose body it will not read:
+            // take what arrived before the reset.
+            var received = new MemoryStream();
+            var buffer = new byte[4096];
+            try
+            {
+                int read;
+                while ((read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10))) > 0) received.Write(buffer, 0, read);
+            }
+            catch (IOException)
+            {
+            }
+            var text = Encoding.ASCII.GetString(received.ToArray());
+            var statusLine = text.Split("\r\n")[0];
+            output.WriteLine($"{request[..Math.Min(60, request.IndexOf('\r'))]}... -> {statusLine}");
+            if (halfClose && statusLine.Length == 0) continue;
+            Assert.Matches(@"^HTTP/1\.1 4\d\d ", statusLine);
+        }
+    }
+}
