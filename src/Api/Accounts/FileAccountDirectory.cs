@@ -69,29 +69,31 @@ public sealed class FileAccountDirectory : IAccountDirectory, IHostedService
         var byId = new Dictionary<string, Account>(StringComparer.Ordinal);
         var byEmail = new Dictionary<string, Account>(StringComparer.Ordinal);
         var skipped = 0;
-        var record = 0;
+        var number = 0;
+        void Add(AccountRecord? item)
+        {
+            number++;
+            var problem = item is null ? "the record is null" : AccountRules.CheckAccountId(item.AccountId) ?? AccountRules.CheckEmail(item.Email?.Trim());
+            string? email = null;
+            if (problem is null)
+            {
+                email = AccountRules.NormalizeEmail(item!.Email!);
+                if (byId.ContainsKey(item.AccountId!)) problem = "its account id repeats an earlier record's";
+                else if (byEmail.ContainsKey(email)) problem = "its email repeats an earlier record's";
+            }
+            if (problem is not null)
+            {
+                if (++skipped <= 5) logger.LogWarning("Accounts file {Path}: record {Record} skipped: {Problem}", source, number, problem);
+                return;
+            }
+            var account = new Account(item!.AccountId!, item.Email!.Trim());
+            byId.Add(account.AccountId, account);
+            byEmail.Add(email!, account);
+        }
+
         try
         {
-            await foreach (var item in JsonSerializer.DeserializeAsyncEnumerable<AccountRecord>(json, Json, ct))
-            {
-                record++;
-                var problem = item is null ? "the record is null" : AccountRules.CheckAccountId(item.AccountId) ?? AccountRules.CheckEmail(item.Email?.Trim());
-                string? email = null;
-                if (problem is null)
-                {
-                    email = AccountRules.NormalizeEmail(item!.Email!);
-                    if (byId.ContainsKey(item.AccountId!)) problem = "its account id repeats an earlier record's";
-                    else if (byEmail.ContainsKey(email)) problem = "its email repeats an earlier record's";
-                }
-                if (problem is not null)
-                {
-                    if (++skipped <= 5) logger.LogWarning("Accounts file {Path}: record {Record} skipped: {Problem}", source, record, problem);
-                    continue;
-                }
-                var account = new Account(item!.AccountId!, item.Email!.Trim());
-                byId.Add(account.AccountId, account);
-                byEmail.Add(email!, account);
-            }
+            await AccountStreamReader.ReadAsync(json, Add, ct);
         }
         catch (JsonException ex)
         {
@@ -104,7 +106,7 @@ public sealed class FileAccountDirectory : IAccountDirectory, IHostedService
 
     private sealed record Index(Dictionary<string, Account> ById, Dictionary<string, Account> ByEmail);
 
-    private sealed class AccountRecord
+    internal sealed class AccountRecord
     {
         public string? AccountId { get; set; }
         public string? Email { get; set; }

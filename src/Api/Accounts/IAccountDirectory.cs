@@ -29,7 +29,7 @@ public static class AccountRules
     public static string? CheckAccountId(string? accountId)
     {
         if (string.IsNullOrEmpty(accountId)) return "the account id is empty";
-        if (!TextRules.IsPrintable(accountId) || accountId.Any(char.IsWhiteSpace)) return "the account id contains white space, control or format characters";
+        if (!TextRules.IsVisible(accountId)) return "the account id contains white space, control or format characters";
         if (Encoding.UTF8.GetByteCount(accountId) > MaxAccountIdBytes) return $"the account id is longer than {MaxAccountIdBytes} UTF-8 bytes";
         return null;
     }
@@ -39,7 +39,7 @@ public static class AccountRules
     {
         if (string.IsNullOrEmpty(email)) return "the email is empty";
         if (email.Length > MaxEmailLength) return $"the email is longer than {MaxEmailLength} characters";
-        if (!TextRules.IsPrintable(email) || email.Any(char.IsWhiteSpace)) return "the email contains white space, control or format characters";
+        if (!TextRules.IsVisible(email)) return "the email contains white space, control or format characters";
         return IsPlainAddress(email) ? null : "the email is not a plain address (name@domain)";
     }
 
@@ -56,6 +56,18 @@ public static class AccountRules
 /// <summary>Character rules for anything that may end up in a header, a log line or a grain key.</summary>
 public static class TextRules
 {
+    /// <summary><see cref="IsPrintable"/> and no white space; visible ASCII is checked vectorized.</summary>
+    public static bool IsVisible(ReadOnlySpan<char> text)
+    {
+        if (!text.ContainsAnyExceptInRange('!', '~')) return true;
+        if (!IsPrintable(text)) return false;
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c)) return false;
+        }
+        return true;
+    }
+
     /// <summary>
     /// False for control characters (C0, C1, DEL), format characters (bidi overrides, zero-width),
     /// line and paragraph separators, and unpaired surrogates.

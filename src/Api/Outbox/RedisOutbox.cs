@@ -29,28 +29,36 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         return item
         """;
 
-    // Not in processing any more means it was taken back after its visibility timeout; if nobody
-    // claimed it again yet, it was sent after all and must not go out twice.
+    // Every claim records its own claim token ("<unix ms>.<random>"); a lease settles the job only
+    // while the token is still its own. No claim at all means the job was taken back after its
+    // visibility timeout and not claimed again: it was sent after all, so it leaves pending too.
+    // ARGV: item, claim token
     private const string CompleteScript = """
-        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
-        redis.call('HDEL', KEYS[2], ARGV[1])
-        if removed == 0 then removed = -redis.call('LREM', KEYS[3], 1, ARGV[1]) end
-        return removed
+        local claim = redis.call('HGET', KEYS[2], ARGV[1])
+        if claim == ARGV[2] then
+          redis.call('HDEL', KEYS[2], ARGV[1])
+          return redis.call('LREM', KEYS[1], 1, ARGV[1])
+        end
+        if not claim then return -redis.call('LREM', KEYS[3], 1, ARGV[1]) end
+        return 0
         """;
 
-    // ARGV: item, failed item, due (ms), dead (1/0)
+    // ARGV: item, claim token, failed item, due (ms), dead (1/0)
     private const string FailScript = """
-        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('HDEL', KEYS[2], ARGV[1])
+        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
         if removed == 1 then
-          if ARGV[4] == '1' then redis.call('LPUSH', KEYS[4], ARGV[2]) else redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2]) end
+          if ARGV[5] == '1' then redis.call('LPUSH', KEYS[4], ARGV[3]) else redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3]) end
         end
         return removed
         """;
 
+    // ARGV: item, claim token
     private const string ReleaseScript = """
-        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+        if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('HDEL', KEYS[2], ARGV[1])
+        local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
         if removed == 1 then redis.call('RPUSH', KEYS[3], ARGV[1]) end
         return removed
         """;
@@ -65,7 +73,8 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         return #due
         """;
 
-    // ARGV: now (ms), visibility timeout (ms), limit. Oldest claims are at the right of processing.
+    // ARGV: now (ms), visibility timeout (ms), limit. Oldest claims are at the right of processing;
+    // tonumber of a claim token gives its time (to well under a millisecond).
     private const string RecoverScript = """
         local now = tonumber(ARGV[1])
         local items = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
@@ -126,7 +135,8 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
     public async Task<OutboxLease?> TryClaimAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var result = await Eval(ClaimScript, [_pending, _processing, _claims], [now.ToUnixTimeMilliseconds()], ct).ConfigureAwait(false);
+        var claim = $"{now.ToUnixTimeMilliseconds()}.{Random.Shared.Next(1_000_000):D6}";
+        var result = await Eval(ClaimScript, [_pending, _processing, _claims], [claim], ct).ConfigureAwait(false);
         if (result.IsNull) return null;
         var raw = (byte[])result!;
         ResetEmailJob? job = null;
@@ -140,16 +150,17 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         if (job is null)
         {
             // Not ours, or corrupt: keep it for operators instead of retrying it forever.
-            await Eval(FailScript, [_processing, _claims, _delayed, _dead], [raw, raw, 0, 1], ct).ConfigureAwait(false);
+            await Eval(FailScript, [_processing, _claims, _delayed, _dead], [raw, claim, raw, 0, 1], ct).ConfigureAwait(false);
             _statistics.OnDeadLettered();
             return await TryClaimAsync(ct).ConfigureAwait(false);
         }
-        return new OutboxLease(job, raw, now);
+        return new OutboxLease(job, new Claim(raw, claim), now);
     }
 
     public async Task CompleteAsync(OutboxLease lease, CancellationToken ct)
     {
-        await Eval(CompleteScript, [_processing, _claims, _pending], [(byte[])lease.Handle], ct).ConfigureAwait(false);
+        var claim = (Claim)lease.Handle;
+        await Eval(CompleteScript, [_processing, _claims, _pending], [claim.Item, claim.Token], ct).ConfigureAwait(false);
         _statistics.OnSent();
     }
 
@@ -158,8 +169,9 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         var failed = lease.Job with { Attempts = lease.Job.Attempts + 1, LastError = Truncate(error) };
         var dead = permanent || failed.Attempts >= _options.MaxAttempts;
         var due = _time.GetUtcNow() + _options.Backoff(failed.Attempts, Random.Shared.NextDouble());
+        var claim = (Claim)lease.Handle;
         var removed = (long)await Eval(FailScript, [_processing, _claims, _delayed, _dead],
-            [(byte[])lease.Handle, Serialize(failed), due.ToUnixTimeMilliseconds(), dead ? 1 : 0], ct).ConfigureAwait(false);
+            [claim.Item, claim.Token, Serialize(failed), due.ToUnixTimeMilliseconds(), dead ? 1 : 0], ct).ConfigureAwait(false);
         if (removed != 1) return FailureOutcome.LeaseLost;
         if (dead)
         {
@@ -172,7 +184,8 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 
     public async Task ReleaseAsync(OutboxLease lease, CancellationToken ct)
     {
-        await Eval(ReleaseScript, [_processing, _claims, _pending], [(byte[])lease.Handle], ct).ConfigureAwait(false);
+        var claim = (Claim)lease.Handle;
+        await Eval(ReleaseScript, [_processing, _claims, _pending], [claim.Item, claim.Token], ct).ConfigureAwait(false);
         _signal.Set();
     }
 
@@ -232,6 +245,9 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 
     private Task<RedisResult> Eval(string script, RedisKey[] keys, RedisValue[] values, CancellationToken ct)
         => _db.ScriptEvaluateAsync(script, keys, values).WaitAsync(ct);
+
+    /// <summary>A lease's handle: the stored item and the token of this claim.</summary>
+    private sealed record Claim(byte[] Item, string Token);
 
     private static byte[] Serialize(ResetEmailJob job) => JsonSerializer.SerializeToUtf8Bytes(job, Json);
 

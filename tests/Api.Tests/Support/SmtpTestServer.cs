@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+
+namespace ThrottleCluster.Api.Tests.Support;
+
+/// <summary>
+/// The npm smtp-server script in tests/Api.Tests/smtp on 127.0.0.1 (an ephemeral port): STARTTLS
+/// with a certificate made for this run, AUTH required, each message written to
+/// <see cref="MessageDirectory"/> with the authenticated user beside it. Runs <c>npm ci</c> first
+/// if node_modules is missing. Killed by process id on dispose.
+/// </summary>
+public sealed class SmtpTestServer : IAsyncDisposable
+{
+    public const string User = "mailer";
+    public const string Password = "s3cret-pass";
+
+    private static readonly SemaphoreSlim Install = new(1, 1);
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private SmtpTestServer(Process process, string directory, int port, X509Certificate2 certificate)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+        Certificate = certificate;
+    }
+
+    public int Port { get; }
+
+    public string MessageDirectory => Path.Combine(_directory, "messages");
+
+    public X509Certificate2 Certificate { get; }
+
+    public int ProcessId => _process.Id;
+
+    public static string ScriptDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "Api.Tests", "smtp");
+            if (File.Exists(Path.Combine(candidate, "package.json"))) return candidate;
+        }
+        throw new DirectoryNotFoundException("tests/Api.Tests/smtp not found above " + AppContext.BaseDirectory);
+    }
+
+    public static async Task<SmtpTestServer> StartAsync()
+    {
+        var script = ScriptDirectory();
+        await EnsureInstalledAsync(script);
+        var directory = Directory.CreateTempSubdirectory("tc-smtp-").FullName;
+        var certificate = CreateCertificate();
+        var key = Path.Combine(directory, "key.pem");
+        var cert = Path.Combine(directory, "cert.pem");
+        await File.WriteAllTextAsync(key, certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        await File.WriteAllTextAsync(cert, certificate.ExportCertificatePem());
+
+        var start = new ProcessStartInfo("node") { WorkingDirectory = script, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "server.js", "--dir", Path.Combine(directory, "messages"), "--user", User, "--password", Password, "--key", key, "--cert", cert })
+            start.ArgumentList.Add(arg);
+        var process = Process.Start(start)!;
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) errors.Enqueue(e.Data); };
+        process.BeginErrorReadLine();
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            if (line is null || !line.StartsWith("LISTENING ", StringComparison.Ordinal))
+                throw new InvalidOperationException($"The SMTP test server did not start: {line} {string.Join(" | ", errors)}");
+            return new SmtpTestServer(process, directory, int.Parse(line[10..]), certificate);
+        }
+        catch
+        {
+            Kill(process);
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    private static async Task EnsureInstalledAsync(string script)
+    {
+        await Install.WaitAsync();
+        try
+        {
+            if (Directory.Exists(Path.Combine(script, "node_modules", "smtp-server"))) return;
+            var npm = Process.Start(new ProcessStartInfo("npm", "ci --no-audit --no-fund") { WorkingDirectory = script, RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var output = npm.StandardOutput.ReadToEndAsync();
+            var error = npm.StandardError.ReadToEndAsync();
+            await npm.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+            if (npm.ExitCode != 0) throw new InvalidOperationException($"npm ci failed in {script}: {await output} {await error}");
+        }
+        finally
+        {
+            Install.Release();
+        }
+    }
+
+    private static X509Certificate2 CreateCertificate()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        var now = DateTimeOffset.UtcNow;
+        return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+    }
+
+    /// <summary>
+    /// Makes SmtpClient (which validates through ServicePointManager) accept exactly this server's
+    /// certificate besides what the system already trusts. Test process only.
+    /// </summary>
+    public void TrustCertificate()
+    {
+        var thumbprint = Certificate.Thumbprint;
+#pragma warning disable SYSLIB0014 // SmtpClient's STARTTLS validates through ServicePointManager
+        ServicePointManager.ServerCertificateValidationCallback = (_, certificate, _, errors) =>
+            errors == SslPolicyErrors.None || certificate is not null && string.Equals(certificate.GetCertHashString(), thumbprint, StringComparison.OrdinalIgnoreCase);
+#pragma warning restore SYSLIB0014
+    }
+
+    public sealed record Received(string Eml, string? User, bool Secure, string? From, string[] To);
+
+    public IReadOnlyList<Received> Messages()
+    {
+        if (!Directory.Exists(MessageDirectory)) return [];
+        return Directory.GetFiles(MessageDirectory, "*.eml").Order(StringComparer.Ordinal).Select(eml =>
+        {
+            using var meta = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(eml, ".json")));
+            var root = meta.RootElement;
+            return new Received(File.ReadAllText(eml), root.GetProperty("user").GetString(), root.GetProperty("secure").GetBoolean(),
+                root.GetProperty("from").GetString(), root.GetProperty("to").EnumerateArray().Select(t => t.GetString()!).ToArray());
+        }).ToList();
+    }
+
+    public string AuthFailures()
+    {
+        var log = Path.Combine(MessageDirectory, "auth-failures.log");
+        return File.Exists(log) ? File.ReadAllText(log) : "";
+    }
+
+    public async Task<IReadOnlyList<Received>> WaitForMessagesAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var messages = Messages();
+            if (messages.Count >= count) return messages;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Expected {count} messages at the SMTP server, got {messages.Count}.");
+            await Task.Delay(25);
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill(_process);
+        _process.Dispose();
+        Certificate.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        return ValueTask.CompletedTask;
+    }
+}
