@@ -66,4 +66,24 @@ public sealed class ClusterModeTests(GarnetFixture garnet) : IClassFixture<Garne
         Assert.Equal("Bob@Example.com", Eml.Read(Assert.Single(api.MailFiles())).Headers["To"]);
         Assert.Equal(1, api.Services.GetRequiredService<IOutboxMonitor>().Statistics.Recovered);
     }
+
+    [Fact]
+    public async Task With_the_engine_unreachable_existing_and_missing_accounts_still_get_the_same_202()
+    {
+        await using var api = await ApiServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Redis"] = "127.0.0.1:1,connectTimeout=200,syncTimeout=500",
+            ["Outbox:RetryDelay"] = "00:00:01",
+        });
+        using var client = api.CreateClient();
+        var existing = await client.PostAsJsonAsync("/v1/password-resets", new { login = "alice@example.com" });
+        var missing = await client.PostAsJsonAsync("/v1/password-resets", new { login = "nobody@example.com" });
+        Assert.Equal(HttpStatusCode.Accepted, existing.StatusCode);
+        Assert.Equal(existing.StatusCode, missing.StatusCode);
+        Assert.Equal(await existing.Content.ReadAsByteArrayAsync(), await missing.Content.ReadAsByteArrayAsync());
+        var statistics = api.Services.GetRequiredService<IOutboxMonitor>().Statistics;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (statistics.EnqueueFailed == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(1, statistics.EnqueueFailed);
+    }
 }

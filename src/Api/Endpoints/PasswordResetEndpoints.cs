@@ -76,15 +76,29 @@ public static class PasswordResetEndpoints
             await Problems.WriteAsync(context, Problems.TooManyRequests);
             return;
         }
+        // The answer leaves before the enqueue: neither its timing nor an outbox outage (which
+        // would fail only requests for existing accounts) can tell whether the account exists.
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = AcceptedBody.Length;
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.Body.WriteAsync(AcceptedBody, ct);
+        await context.Response.CompleteAsync();
         if (decision.Verdict == GateVerdict.Send && account is not null)
         {
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            await services.GetRequiredService<IOutbox>().EnqueueAsync(ResetEmailJob.Create(account.AccountId, account.Email, now), ct);
+            var outbox = services.GetRequiredService<IOutbox>();
+            try
+            {
+                await outbox.EnqueueAsync(ResetEmailJob.Create(account.AccountId, account.Email, now), CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                services.GetRequiredService<OutboxStatistics>().OnEnqueueFailed();
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PasswordResetEndpoints))
+                    .LogError(ex, "A reset email for an accepted request could not be queued; the user has to ask again");
+            }
         }
-        context.Response.StatusCode = StatusCodes.Status202Accepted;
-        context.Response.ContentType = "application/json";
-        context.Response.Headers.CacheControl = "no-store";
-        await context.Response.Body.WriteAsync(AcceptedBody, ct);
     }
 
     private static async Task VerifyAsync(HttpContext context)

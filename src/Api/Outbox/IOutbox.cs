@@ -78,9 +78,12 @@ public sealed record OutboxCounts(long Pending, long Processing, long Delayed, l
 /// <summary>Counters of this process (the counts above are the queue's, shared by all instances).</summary>
 public sealed class OutboxStatistics
 {
-    private long _enqueued, _sent, _retried, _deadLettered, _recovered;
+    private long _enqueued, _enqueueFailed, _sent, _retried, _deadLettered, _recovered;
 
     public long Enqueued => Interlocked.Read(ref _enqueued);
+    /// <summary>Accepted requests whose email could not be queued (the outbox's engine was unreachable).</summary>
+    public long EnqueueFailed => Interlocked.Read(ref _enqueueFailed);
+
     public long Sent => Interlocked.Read(ref _sent);
     public long Retried => Interlocked.Read(ref _retried);
     public long DeadLettered => Interlocked.Read(ref _deadLettered);
@@ -89,6 +92,7 @@ public sealed class OutboxStatistics
     public long Recovered => Interlocked.Read(ref _recovered);
 
     internal void OnEnqueued() => Interlocked.Increment(ref _enqueued);
+    internal void OnEnqueueFailed() => Interlocked.Increment(ref _enqueueFailed);
     internal void OnSent() => Interlocked.Increment(ref _sent);
     internal void OnRetried() => Interlocked.Increment(ref _retried);
     internal void OnDeadLettered() => Interlocked.Increment(ref _deadLettered);
