@@ -1,10 +1,11 @@
+using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddResetGate();
 builder.Services.AddResetFrontEnd();
-// The throttling gate (IResetGate) is registered by AddResetGate: in-process grains in embedded
-// mode, the silos in cluster mode. Start-up stops with a message naming it when it is missing.
 var app = builder.Build();
+app.MapResetGate();
 app.MapResetFrontEnd();
 app.Run();
 

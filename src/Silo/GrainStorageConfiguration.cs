@@ -11,18 +11,17 @@ public static class GrainStorageConfiguration
 
     public static bool IsClusterMode(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[RedisKey]);
 
-    /// <summary>Storage registered earlier (a test's) wins.</summary>
-    public static IServiceCollection AddGrainStorage(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Storage registered earlier (a test's, an embedded silo's) wins. Chosen when first resolved,
+    /// so every configuration source, a test host's included, is in by then.
+    /// </summary>
+    public static IServiceCollection AddGrainStorage(this IServiceCollection services)
     {
-        if (!IsClusterMode(configuration))
-        {
-            services.TryAddSingleton<IGrainStorage>(sp => new MemoryGrainStorage(sp.GetService<TimeProvider>() ?? TimeProvider.System));
-            return services;
-        }
-        var options = ParseRedis(configuration[RedisKey]!);
-        // Connect lazily and keep retrying: a silo must start, and recover, while the engine is down.
-        services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
-        services.TryAddSingleton<IGrainStorage>(sp => new RedisGrainStorage(sp.GetRequiredService<IConnectionMultiplexer>()));
+        // Connects in the background and keeps retrying: a host must start, and recover, while the engine is down.
+        services.TryAddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(ParseRedis(sp.GetRequiredService<IConfiguration>()[RedisKey] ?? "")));
+        services.TryAddSingleton<IGrainStorage>(sp => IsClusterMode(sp.GetRequiredService<IConfiguration>())
+            ? new RedisGrainStorage(sp.GetRequiredService<IConnectionMultiplexer>())
+            : new MemoryGrainStorage(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
 

@@ -1,7 +1,7 @@
 namespace ThrottleCluster.Silo;
 
 /// <summary>problem+json answers shared by the silo's endpoints.</summary>
-public static class Problems
+internal static class Problems
 {
     public static IResult BadRequest(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid request");
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThrottleCluster.Grains;
 using ThrottleCluster.Grains.Abstractions;
 using ThrottleCluster.Runtime;
@@ -34,7 +35,7 @@ public static class SiloHosting
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(policies);
-        services.AddGrainStorage(configuration);
+        services.AddGrainStorage();
         services.AddGrainRuntime(catalog =>
         {
             catalog.AddThrottleGrains(policies);
@@ -43,7 +44,9 @@ public static class SiloHosting
         services.AddSingleton<IGrainCalls, RuntimeGrainCalls>();
         services.AddSingleton<IResetGate>(sp => new ResetGate(sp.GetRequiredService<IGrainCalls>(), secret));
         services.AddSingleton<DecisionMetrics>();
-        services.AddSingleton(_ => new PrometheusMetrics());
+        services.TryAddSingleton(_ => new PrometheusMetrics());
+        services.TryAddSingleton(_ => ClientAddressResolver.FromConfiguration(configuration));
+        services.AddSingleton(sp => (ResetGate)sp.GetRequiredService<IResetGate>());
         return builder;
     }
 
@@ -51,10 +54,12 @@ public static class SiloHosting
     {
         // Listen from the start: measurements made before the first scrape would be lost.
         app.Services.GetRequiredService<PrometheusMetrics>();
+        app.Services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapGrains();
         app.MapDecisions();
+        app.MapGatewayCheck();
         app.MapAdmin();
         app.MapStorageHealth();
         app.MapPrometheusMetrics();

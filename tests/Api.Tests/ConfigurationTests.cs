@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThrottleCluster.Api.Email;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Tests.Support;
+using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Tests;
 

@@ -7,6 +7,7 @@ using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tokens;
+using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Endpoints;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Gate;
 

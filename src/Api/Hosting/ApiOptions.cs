@@ -5,32 +5,9 @@ using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Email;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tokens;
+using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Hosting;
-
-/// <summary>Configuration section <c>Network</c>.</summary>
-public sealed class NetworkOptions
-{
-    public const string Section = "Network";
-
-    /// <summary>
-    /// <c>Network:TrustedProxies</c>: CIDR ranges whose forwarding headers are believed. A list
-    /// (<c>Network__TrustedProxies__0=10.0.0.0/8</c>) or one comma-separated value
-    /// (<c>Network__TrustedProxies=10.0.0.0/8,127.0.0.1</c>); unset means loopback only, empty
-    /// (<c>""</c>) means none.
-    /// </summary>
-    public IReadOnlyList<string> TrustedProxies { get; set; } = ClientAddressResolver.DefaultTrustedProxies;
-
-    internal static void Bind(NetworkOptions options, IConfiguration configuration)
-    {
-        // Bound by hand: the binder appends a configured list to a default one instead of replacing it.
-        var section = configuration.GetSection(Section).GetSection(nameof(TrustedProxies));
-        if (section.Value is { } single)
-            options.TrustedProxies = single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        else if (section.GetChildren().ToList() is { Count: > 0 } children)
-            options.TrustedProxies = children.Select(c => c.Value ?? "").ToArray();
-    }
-}
 
 /// <summary>Configuration section <c>Storage</c>: <c>Storage:Redis</c> set switches on cluster mode.</summary>
 public sealed class StorageOptions
@@ -43,25 +20,9 @@ public sealed class StorageOptions
     public bool IsClusterMode => !string.IsNullOrWhiteSpace(Redis);
 }
 
-internal sealed class NetworkOptionsValidator : IValidateOptions<NetworkOptions>
+/// <summary>Shared by the option validators.</summary>
+internal static class Validation
 {
-    public ValidateOptionsResult Validate(string? name, NetworkOptions options)
-    {
-        var failures = new List<string>();
-        foreach (var cidr in options.TrustedProxies)
-        {
-            try
-            {
-                ClientAddressResolver.ParseNetwork(cidr);
-            }
-            catch (FormatException ex)
-            {
-                failures.Add(ex.Message);
-            }
-        }
-        return Result(failures);
-    }
-
     internal static ValidateOptionsResult Result(List<string> failures) => failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 }
 
@@ -98,7 +59,7 @@ internal sealed class AccountsOptionsValidator : IValidateOptions<AccountsOption
         }
         if (options.LookupTimeout < TimeSpan.FromMilliseconds(100) || options.LookupTimeout > TimeSpan.FromSeconds(30))
             failures.Add($"Accounts:LookupTimeout must be 00:00:00.1-00:00:30 (was {options.LookupTimeout}).");
-        return NetworkOptionsValidator.Result(failures);
+        return Validation.Result(failures);
     }
 }
 
@@ -139,7 +100,7 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             failures.Add($"Email:Smtp:StartTls must be true when Email:Smtp:User is set, or the password crosses the network in clear (was false, host '{smtp.Host}').");
         if (smtp.Timeout < TimeSpan.FromSeconds(1) || smtp.Timeout > TimeSpan.FromMinutes(5))
             failures.Add($"Email:Smtp:Timeout must be 00:00:01-00:05:00 (was {smtp.Timeout}).");
-        return NetworkOptionsValidator.Result(failures);
+        return Validation.Result(failures);
     }
 
     private static bool IsLoopback(string? host)
@@ -164,6 +125,6 @@ internal sealed class OutboxOptionsValidator(IOptions<EmailOptions> email) : IVa
         if (options.Concurrency is < 1 or > 64) failures.Add($"Outbox:Concurrency must be 1-64 (was {options.Concurrency}).");
         if (string.IsNullOrEmpty(options.KeyPrefix) || options.KeyPrefix.Length > 100 || options.KeyPrefix.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '{' or '}'))
             failures.Add($"Outbox:KeyPrefix must be 1-100 characters without white space or braces (was '{options.KeyPrefix}').");
-        return NetworkOptionsValidator.Result(failures);
+        return Validation.Result(failures);
     }
 }

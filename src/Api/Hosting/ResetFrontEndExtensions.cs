@@ -10,6 +10,7 @@ using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tokens;
 using ThrottleCluster.Runtime;
 using ThrottleCluster.Runtime.Storage;
+using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Hosting;
 
@@ -25,32 +26,24 @@ public static class ResetFrontEndExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddOptions<NetworkOptions>().Configure<IConfiguration>(NetworkOptions.Bind).ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.Section).ValidateOnStart();
         services.AddOptions<ResetTokenOptions>().BindConfiguration(ResetTokenOptions.Section).ValidateOnStart();
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<NetworkOptions>, NetworkOptionsValidator>();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<AccountsOptions>, AccountsOptionsValidator>();
         services.AddSingleton<IValidateOptions<ResetTokenOptions>, ResetTokenOptionsValidator>();
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
 
-        services.AddSingleton(sp => ClientAddressResolver.FromCidrs(sp.GetRequiredService<IOptions<NetworkOptions>>().Value.TrustedProxies));
+        services.TryAddSingleton(sp => ClientAddressResolver.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
 
-        // Cluster mode: one connection for the outbox and the token grains (AbortOnConnectFail off:
-        // the Api starts, and recovers, while the engine is down). TryAdd: a gate that already
-        // registered a connection to the same engine shares it.
-        services.TryAddSingleton<IConnectionMultiplexer>(sp =>
-        {
-            var redis = sp.GetRequiredService<IOptions<StorageOptions>>().Value.Redis
-                        ?? throw new InvalidOperationException("Storage:Redis is not set: this process runs in embedded mode.");
-            var options = ConfigurationOptions.Parse(redis);
-            options.AbortOnConnectFail = false;
-            return ConnectionMultiplexer.Connect(options);
-        });
+        // One engine connection for the outbox and the token grains; an embedded silo registered
+        // first shares its storage and serves the token grains from its own runtime.
+        services.AddGrainStorage();
+        services.TryAddSingleton<IGrainClient>(sp => new GrainRuntime(
+            new GrainCatalog().Add(ResetTokenGrainType.Type), sp.GetRequiredService<IGrainStorage>(), time: sp.GetRequiredService<TimeProvider>()));
 
         services.AddHttpClient(nameof(HttpAccountDirectory));
         services.AddSingleton<IAccountDirectory>(sp =>
@@ -65,15 +58,6 @@ public static class ResetFrontEndExtensions
                 sp.GetRequiredService<ILogger<FileAccountDirectory>>());
         });
 
-        services.AddSingleton(sp =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var time = sp.GetRequiredService<TimeProvider>();
-            IGrainStorage grainStorage = storage.IsClusterMode
-                ? new RedisGrainStorage(sp.GetRequiredService<IConnectionMultiplexer>())
-                : new MemoryGrainStorage(time);
-            return new ResetTokenGrainHost(grainStorage, time);
-        });
         services.AddSingleton<ResetTokenService>();
         services.AddSingleton<ResetEmailComposer>();
 
@@ -91,7 +75,7 @@ public static class ResetFrontEndExtensions
         return services;
     }
 
-    /// <summary>Exception handler, <c>/healthz</c> and the password-reset endpoints.</summary>
+    /// <summary>Exception handler and the password-reset endpoints.</summary>
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -99,8 +83,6 @@ public static class ResetFrontEndExtensions
             ExceptionHandler = HandleExceptionAsync,
             SuppressDiagnosticsCallback = _ => false,
         });
-        app.MapGet("/healthz", (IOptions<StorageOptions> storage) =>
-            Results.Json(new { status = "ok", mode = storage.Value.IsClusterMode ? "cluster" : "embedded" }));
         app.MapPasswordResets();
         return app;
     }
@@ -143,6 +125,7 @@ internal sealed class ResetFrontEndStartup(IServiceProvider services, IOptions<S
 {
     public async Task StartAsync(CancellationToken ct)
     {
+        services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
         if (services.GetService<IResetGate>() is null)
             throw new InvalidOperationException($"No {nameof(IResetGate)} is registered: call AddResetGate (in-process grains or the silos) before building the Api.");
         if (services.GetRequiredService<IAccountDirectory>() is IHostedService loader) await loader.StartAsync(ct);

@@ -2,42 +2,31 @@ using Microsoft.Extensions.Options;
 using ThrottleCluster.Grains.Abstractions.ResetTokens;
 using ThrottleCluster.Grains.ResetTokens;
 using ThrottleCluster.Runtime;
-using ThrottleCluster.Runtime.Storage;
 
 namespace ThrottleCluster.Api.Tokens;
 
 /// <summary>
-/// Hosts the reset-token grains for this Api process: a grain runtime of its own over the
-/// configured grain storage (memory in embedded mode, Garnet/Redis in cluster mode). Any number of
-/// Api instances may serve the same token: storage's compare-and-set, not placement, makes a token
+/// The reset-token grain as the runtime hosts it. Embedded, the in-process silo serves it; in
+/// cluster mode the Api runs it in a grain runtime of its own over the engine. Any number of Api
+/// instances may serve the same token: storage's compare-and-set, not placement, makes a token
 /// consumable exactly once.
 /// </summary>
-public sealed class ResetTokenGrainHost : IAsyncDisposable
+public static class ResetTokenGrainType
 {
-    public ResetTokenGrainHost(IGrainStorage storage, TimeProvider time)
-    {
-        Runtime = new GrainRuntime(new GrainCatalog().Add(GrainType), storage, time: time);
-    }
-
-    /// <summary>The reset-token grain type, for a host that serves it from its own catalog.</summary>
-    public static GrainType<ResetTokenState, ResetTokenCommand, ResetTokenResult> GrainType { get; } = new(
+    public static GrainType<ResetTokenState, ResetTokenCommand, ResetTokenResult> Type { get; } = new(
         ResetTokenGrainKind.Kind,
         ResetTokenGrain.Initial,
         ResetTokenGrain.Apply,
         ResetTokenGrain.TimeToLive,
         ResetTokenGrain.Serialize,
         ResetTokenGrain.Deserialize);
-
-    public GrainRuntime Runtime { get; }
-
-    public ValueTask DisposeAsync() => Runtime.DisposeAsync();
 }
 
 /// <param name="Token">What goes into the email link; never logged, never stored.</param>
 public sealed record IssuedToken(string Token, DateTimeOffset ExpiresAt);
 
 /// <summary>Issues and consumes reset tokens through the reset-token grains.</summary>
-public sealed class ResetTokenService(ResetTokenGrainHost host, TimeProvider time, IOptions<ResetTokenOptions> options)
+public sealed class ResetTokenService(IGrainClient grains, TimeProvider time, IOptions<ResetTokenOptions> options)
 {
     private readonly TimeSpan _lifetime = options.Value.Lifetime;
 
@@ -46,7 +35,7 @@ public sealed class ResetTokenService(ResetTokenGrainHost host, TimeProvider tim
     {
         var (token, hash) = ResetTokenFormat.Create(accountId);
         var expiresAt = time.GetUtcNow() + _lifetime;
-        var result = await host.Runtime.CallAsync<ResetTokenCommand, ResetTokenResult>(
+        var result = await grains.CallAsync<ResetTokenCommand, ResetTokenResult>(
             new GrainId(ResetTokenGrainKind.Kind, ResetTokenFormat.GrainKey(accountId)),
             new ResetTokenCommand.Issue(hash, expiresAt), ct);
         if (result.Outcome != ResetTokenOutcome.Issued)
@@ -58,7 +47,7 @@ public sealed class ResetTokenService(ResetTokenGrainHost host, TimeProvider tim
     public async Task<string?> ConsumeAsync(string? token, CancellationToken ct)
     {
         if (!ResetTokenFormat.TryParse(token, out var key, out var accountId, out var hash)) return null;
-        var result = await host.Runtime.CallAsync<ResetTokenCommand, ResetTokenResult>(
+        var result = await grains.CallAsync<ResetTokenCommand, ResetTokenResult>(
             new GrainId(ResetTokenGrainKind.Kind, key), new ResetTokenCommand.Consume(hash), ct);
         return result.Outcome == ResetTokenOutcome.Consumed ? accountId : null;
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ThrottleCluster.Api.Gate;
+using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Tests.Support;
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
-namespace ThrottleCluster.Api;
+namespace ThrottleCluster.Silo;
 
 /// <summary>
 /// The client's address for throttling. The connection's peer is the client unless the peer is a
@@ -36,14 +36,31 @@ public sealed class ClientAddressResolver
 
     public ClientAddressResolver(IEnumerable<IPNetwork> trustedProxies) => _trusted = trustedProxies.ToArray();
 
+    public const string TrustedProxiesKey = "Network:TrustedProxies";
+
+    /// <summary>
+    /// <c>Network:TrustedProxies</c>: a list (<c>Network__TrustedProxies__0=10.0.0.0/8</c>) or one
+    /// comma-separated value (<c>Network__TrustedProxies=10.0.0.0/8,127.0.0.1</c>); unset means
+    /// loopback only, empty (<c>""</c>) means none.
+    /// </summary>
+    /// <exception cref="FormatException">An entry is not an address or CIDR range; the message names it.</exception>
+    public static ClientAddressResolver FromConfiguration(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(TrustedProxiesKey);
+        IEnumerable<string> cidrs = section.Value is { } single
+            ? single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : section.GetChildren().Select(c => c.Value ?? "").ToArray() is { Length: > 0 } children ? children : DefaultTrustedProxies;
+        return FromCidrs(cidrs);
+    }
+
     /// <summary>Parses CIDR ranges (a bare address means a single host).</summary>
     /// <exception cref="FormatException">An entry is not an address or CIDR range; the message names it.</exception>
-    public static ClientAddressResolver FromCidrs(IEnumerable<string> cidrs, string settingName = "Network:TrustedProxies")
+    public static ClientAddressResolver FromCidrs(IEnumerable<string> cidrs, string settingName = TrustedProxiesKey)
         => new(cidrs.Select(c => ParseNetwork(c, settingName)).ToArray());
 
     public IReadOnlyList<IPNetwork> TrustedProxies => _trusted;
 
-    public static IPNetwork ParseNetwork(string cidr, string settingName = "Network:TrustedProxies")
+    public static IPNetwork ParseNetwork(string cidr, string settingName = TrustedProxiesKey)
     {
         var text = cidr.Trim();
         if (!text.Contains('/') && IPAddress.TryParse(text, out var single))

@@ -1,7 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Primitives;
+using ThrottleCluster.Silo;
 
-namespace ThrottleCluster.Api.Tests;
+namespace ThrottleCluster.Silo.Tests;
 
 public sealed class ClientAddressResolverTests
 {

@@ -1,0 +1,53 @@
+using ThrottleCluster.Api.Tokens;
+using ThrottleCluster.Runtime.Hosting;
+using ThrottleCluster.Silo;
+
+namespace ThrottleCluster.Api.Gate;
+
+/// <summary>
+/// Where decisions are made: by a silo in this process (embedded mode, the default), or by the
+/// silos listed in <c>Cluster:Silos</c> over HTTP (cluster mode).
+/// </summary>
+public static class ResetGateHosting
+{
+    public const string SilosKey = "Cluster:Silos";
+
+    public static WebApplicationBuilder AddResetGate(this WebApplicationBuilder builder)
+    {
+        var silos = ParseSilos(builder.Configuration);
+        if (silos.Count == 0)
+        {
+            builder.AddThrottleSilo(catalog => catalog.Add(ResetTokenGrainType.Type));
+            builder.Services.AddSingleton<IResetGate, InProcessResetGate>();
+            return builder;
+        }
+        if (!GrainStorageConfiguration.IsClusterMode(builder.Configuration))
+            throw new InvalidOperationException($"{SilosKey} is set, so {GrainStorageConfiguration.RedisKey} must name the engine the silos use (reset tokens and the outbox live there).");
+        builder.Services.AddHttpClient(nameof(SiloResetGate), http => http.Timeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton<IResetGate>(sp => new SiloResetGate(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(SiloResetGate)), silos));
+        builder.Services.AddSingleton(_ => new PrometheusMetrics());
+        return builder;
+    }
+
+    /// <summary>Embedded: the silo's endpoints (decisions, gateway check, admin, health, metrics). Cluster: health and metrics.</summary>
+    public static WebApplication MapResetGate(this WebApplication app)
+    {
+        if (app.Services.GetService<Grains.Abstractions.IResetGate>() is not null)
+            return app.MapThrottleSilo();
+        app.Services.GetRequiredService<PrometheusMetrics>();
+        app.MapStorageHealth();
+        app.MapPrometheusMetrics();
+        return app;
+    }
+
+    private static IReadOnlyList<Uri> ParseSilos(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SilosKey);
+        var entries = section.Value is { } single
+            ? single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : section.GetChildren().Select(c => c.Value ?? "").ToArray();
+        return entries.Select(e => Uri.TryCreate(e, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                ? uri
+                : throw new InvalidOperationException($"{SilosKey} must list silo URLs such as http://127.0.0.1:5101 (was '{e}').")).ToList();
+    }
+}

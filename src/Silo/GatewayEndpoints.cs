@@ -1,0 +1,40 @@
+using System.Globalization;
+using ThrottleCluster.Grains;
+using ThrottleCluster.Grains.Abstractions;
+
+namespace ThrottleCluster.Silo;
+
+/// <summary>
+/// <c>GET /v1/gateway/check</c> for nginx <c>auth_request</c>: 204 while the client's IP and network
+/// are within their limits, 429 with Retry-After once they are not. The client is the connection's
+/// peer unless that peer is a trusted proxy (<see cref="ClientAddressResolver"/>).
+/// </summary>
+public static class GatewayEndpoints
+{
+    public static IEndpointRouteBuilder MapGatewayCheck(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/v1/gateway/check", async (HttpContext http, ClientAddressResolver clients, ResetGate gate, DecisionMetrics metrics, TimeProvider time, CancellationToken ct) =>
+        {
+            var client = clients.Resolve(http);
+            var started = time.GetTimestamp();
+            ResetDecision decision;
+            try
+            {
+                decision = await gate.CheckSourceAsync(Guid.NewGuid().ToString("N"), client.ToString(), time.GetUtcNow(), ct);
+            }
+            catch (ArgumentException ex)
+            {
+                return Problems.BadRequest(ex.Message); // a peer without an IP address
+            }
+            catch (Runtime.GrainCallException ex)
+            {
+                return Problems.Unavailable(ex.Message);
+            }
+            metrics.Record(decision, time.GetElapsedTime(started));
+            if (decision.Verdict != Verdict.RejectSource) return Results.NoContent();
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Results.StatusCode(StatusCodes.Status429TooManyRequests);
+        });
+        return endpoints;
+    }
+}
