@@ -52,6 +52,15 @@ public static class SiloHosting
 
     public static WebApplication MapThrottleSilo(this WebApplication app)
     {
+        app.MapSiloEndpoints();
+        app.MapStorageHealth();
+        app.MapPrometheusMetrics();
+        return app;
+    }
+
+    /// <summary>The silo's own endpoints, for a host (the embedded Api) that serves health and metrics itself.</summary>
+    public static WebApplication MapSiloEndpoints(this WebApplication app)
+    {
         // Listen from the start: measurements made before the first scrape would be lost.
         app.Services.GetRequiredService<PrometheusMetrics>();
         app.Services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
@@ -61,8 +70,6 @@ public static class SiloHosting
         app.MapDecisions();
         app.MapGatewayCheck();
         app.MapAdmin();
-        app.MapStorageHealth();
-        app.MapPrometheusMetrics();
         return app;
     }
 

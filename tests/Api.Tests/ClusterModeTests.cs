@@ -28,7 +28,7 @@ public sealed class ClusterModeTests(GarnetFixture garnet) : IClassFixture<Garne
         Assert.IsType<RedisOutbox>(a.Services.GetRequiredService<IOutbox>());
         using var clientA = a.CreateClient();
         using var clientB = b.CreateClient();
-        Assert.Contains("cluster", await clientA.GetStringAsync("/healthz"));
+        Assert.Contains("\"storage\":\"RedisGrainStorage\"", await clientA.GetStringAsync("/healthz"));
 
         Assert.Equal(HttpStatusCode.Accepted, (await clientA.PostAsJsonAsync("/v1/password-resets", new { login = "alice@example.com" })).StatusCode);
         // Either instance's dispatcher may send it; exactly one does.

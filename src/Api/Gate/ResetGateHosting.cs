@@ -1,5 +1,4 @@
 using ThrottleCluster.Api.Tokens;
-using ThrottleCluster.Runtime.Hosting;
 using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Gate;
@@ -25,20 +24,12 @@ public static class ResetGateHosting
             throw new InvalidOperationException($"{SilosKey} is set, so {GrainStorageConfiguration.RedisKey} must name the engine the silos use (reset tokens and the outbox live there).");
         builder.Services.AddHttpClient(nameof(SiloResetGate), http => http.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<IResetGate>(sp => new SiloResetGate(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(SiloResetGate)), silos));
-        builder.Services.AddSingleton(_ => new PrometheusMetrics());
         return builder;
     }
 
-    /// <summary>Embedded: the silo's endpoints (decisions, gateway check, admin, health, metrics). Cluster: health and metrics.</summary>
+    /// <summary>Embedded: the silo's endpoints too (decisions, gateway check, admin, grain calls).</summary>
     public static WebApplication MapResetGate(this WebApplication app)
-    {
-        if (app.Services.GetService<Grains.Abstractions.IResetGate>() is not null)
-            return app.MapThrottleSilo();
-        app.Services.GetRequiredService<PrometheusMetrics>();
-        app.MapStorageHealth();
-        app.MapPrometheusMetrics();
-        return app;
-    }
+        => app.Services.GetService<Grains.Abstractions.IResetGate>() is null ? app : app.MapSiloEndpoints();
 
     private static IReadOnlyList<Uri> ParseSilos(IConfiguration configuration)
     {

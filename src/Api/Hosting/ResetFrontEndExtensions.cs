@@ -9,6 +9,7 @@ using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tokens;
 using ThrottleCluster.Runtime;
+using ThrottleCluster.Runtime.Hosting;
 using ThrottleCluster.Runtime.Storage;
 using ThrottleCluster.Silo;
 
@@ -58,6 +59,7 @@ public static class ResetFrontEndExtensions
                 sp.GetRequiredService<ILogger<FileAccountDirectory>>());
         });
 
+        services.TryAddSingleton(_ => new PrometheusMetrics());
         services.AddSingleton<ResetTokenService>();
         services.AddSingleton<ResetEmailComposer>();
 
@@ -75,7 +77,7 @@ public static class ResetFrontEndExtensions
         return services;
     }
 
-    /// <summary>Exception handler and the password-reset endpoints.</summary>
+    /// <summary>Exception handler, <c>/healthz</c> (grain storage reachable), <c>/metrics</c> and the password-reset endpoints.</summary>
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -83,6 +85,9 @@ public static class ResetFrontEndExtensions
             ExceptionHandler = HandleExceptionAsync,
             SuppressDiagnosticsCallback = _ => false,
         });
+        app.Services.GetRequiredService<PrometheusMetrics>(); // listen before the first request
+        app.MapStorageHealth();
+        app.MapPrometheusMetrics();
         app.MapPasswordResets();
         return app;
     }

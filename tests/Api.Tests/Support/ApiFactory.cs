@@ -14,7 +14,8 @@ namespace ThrottleCluster.Api.Tests.Support;
 /// temporary file and mail written to a temporary pickup directory. <see cref="Settings"/> override
 /// configuration keys before the first request.
 /// </summary>
-public sealed class ApiFactory : WebApplicationFactory<ClientAddressResolver>
+// The type argument only names the Api's assembly (Silo, referenced, has a Program too).
+public sealed class ApiFactory : WebApplicationFactory<InProcessResetGate>
 {
     public const string AccountsJson = """
         [
