@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThrottleCluster.Grains;
 using ThrottleCluster.Grains.Abstractions;
 using ThrottleCluster.Runtime;
+using ThrottleCluster.Runtime.Client;
 using ThrottleCluster.Runtime.Hosting;
 using ThrottleCluster.Runtime.Storage;
 
@@ -14,6 +15,7 @@ namespace ThrottleCluster.Silo;
 public static class SiloHosting
 {
     public const string AccountHashSecretKey = "Throttle:AccountHashSecret";
+    public const string RoutedKindsKey = "Cluster:RoutedKinds";
 
     public static WebApplicationBuilder AddThrottleSilo(this WebApplicationBuilder builder, Action<GrainCatalog>? moreGrains = null)
     {
@@ -41,6 +43,7 @@ public static class SiloHosting
             catalog.AddThrottleGrains(policies);
             moreGrains?.Invoke(catalog);
         }, sp => sp.GetRequiredService<IGrainStorage>(), runtimeOptions);
+        AddHotGrainRouting(services, configuration);
         services.AddSingleton<IGrainCalls, RuntimeGrainCalls>();
         services.AddSingleton<IResetGate>(sp => new ResetGate(sp.GetRequiredService<IGrainCalls>(), secret));
         services.AddSingleton<DecisionMetrics>();
@@ -71,6 +74,24 @@ public static class SiloHosting
         app.MapGatewayCheck();
         app.MapAdmin();
         return app;
+    }
+
+    /// <summary>
+    /// In a cluster (<c>Cluster:Silos</c> and <c>Cluster:Self</c> set), calls for the hot kinds
+    /// (<c>Cluster:RoutedKinds</c>, default global and domain) go to the silo that owns the grain.
+    /// They carry no receipts: a call retried after a lost answer may spend twice, which only
+    /// errs towards sending less.
+    /// </summary>
+    private static void AddHotGrainRouting(IServiceCollection services, IConfiguration configuration)
+    {
+        var silos = ClusterMembership.Silos(configuration);
+        var self = ClusterMembership.SelfIndex(configuration, silos);
+        if (silos.Count < 2 || self < 0) return;
+        var routed = configuration.GetSection(RoutedKindsKey).Get<string[]>() is { Length: > 0 } kinds
+            ? kinds.ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal) { GrainKinds.Global, GrainKinds.Domain };
+        services.AddSingleton(_ => new ClusterClient(silos, new ClusterClientOptions { KeyAffinity = true, Receipts = false }));
+        services.AddSingleton<IGrainClient>(sp => new RoutingGrainClient(sp.GetRequiredService<GrainRuntime>(), sp.GetRequiredService<ClusterClient>(), self, routed));
     }
 
     /// <summary>

@@ -60,6 +60,9 @@ public sealed class ScenarioTests(GarnetEngine garnet)
         Assert.Equal(50_000, tally.Total);
         Assert.True(tally.Send <= global.PerMinute * minutes, $"{tally} in {minutes} min for {global.PerMinute}/min");
         Assert.True(tally.Send > 0, tally.ToString());
+        // Hot grains live on one silo each, so silos do not fight over them.
+        var conflicts = cluster.Cluster.Silos.Sum(s => s.Runtime.Metrics.Conflicts);
+        Assert.True(conflicts < tally.Total / 100, $"{conflicts} CAS conflicts for {tally.Total} decisions");
     }
 
     [Fact]

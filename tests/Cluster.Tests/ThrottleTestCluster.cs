@@ -9,17 +9,22 @@ using ThrottleCluster.Silo;
 namespace ThrottleCluster.Cluster.Tests;
 
 /// <summary>
-/// Three throttle silos on one Garnet, under a key prefix of their own, with a client that spreads
-/// decisions over the silos round robin as a load balancer would.
+/// Three throttle silos on one Garnet, under a key prefix of their own, with a client that sends
+/// each decision to the silo owning the client's network, as the Api does.
 /// </summary>
 public sealed class ThrottleTestCluster : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
     private readonly TestCluster _cluster;
     private readonly HttpClient _http = new();
-    private int _next;
 
-    private ThrottleTestCluster(TestCluster cluster) => _cluster = cluster;
+    private readonly string[] _siloNames;
+
+    private ThrottleTestCluster(TestCluster cluster)
+    {
+        _cluster = cluster;
+        _siloNames = cluster.Silos.Select(s => s.Address.ToString()).ToArray();
+    }
 
     public TestCluster Cluster => _cluster;
 
@@ -41,7 +46,7 @@ public sealed class ThrottleTestCluster : IAsyncDisposable
 
     public async Task<DecisionResponse> DecideAsync(string clientIp, string login, string? domain = null)
     {
-        var silo = _cluster.Silos[(int)((uint)Interlocked.Increment(ref _next) % (uint)_cluster.Silos.Count)];
+        var silo = _cluster.Silos[DecisionAffinity.Order(_siloNames, clientIp)[0]];
         using var response = await _http.PostAsJsonAsync(new Uri(silo.Address, "/v1/decisions"), new DecisionRequest(clientIp, login, domain), Json);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {body}");

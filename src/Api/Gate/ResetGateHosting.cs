@@ -1,4 +1,5 @@
 using ThrottleCluster.Api.Tokens;
+using ThrottleCluster.Runtime.Hosting;
 using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Gate;
@@ -9,11 +10,9 @@ namespace ThrottleCluster.Api.Gate;
 /// </summary>
 public static class ResetGateHosting
 {
-    public const string SilosKey = "Cluster:Silos";
-
     public static WebApplicationBuilder AddResetGate(this WebApplicationBuilder builder)
     {
-        var silos = ParseSilos(builder.Configuration);
+        var silos = ClusterMembership.Silos(builder.Configuration);
         if (silos.Count == 0)
         {
             builder.AddThrottleSilo(catalog => catalog.Add(ResetTokenGrainType.Type));
@@ -21,7 +20,7 @@ public static class ResetGateHosting
             return builder;
         }
         if (!GrainStorageConfiguration.IsClusterMode(builder.Configuration))
-            throw new InvalidOperationException($"{SilosKey} is set, so {GrainStorageConfiguration.RedisKey} must name the engine the silos use (reset tokens and the outbox live there).");
+            throw new InvalidOperationException($"{ClusterMembership.SilosKey} is set, so {GrainStorageConfiguration.RedisKey} must name the engine the silos use (reset tokens and the outbox live there).");
         builder.Services.AddHttpClient(nameof(SiloResetGate), http => http.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<IResetGate>(sp => new SiloResetGate(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(SiloResetGate)), silos));
         return builder;
@@ -30,15 +29,4 @@ public static class ResetGateHosting
     /// <summary>Embedded: the silo's endpoints too (decisions, gateway check, admin, grain calls).</summary>
     public static WebApplication MapResetGate(this WebApplication app)
         => app.Services.GetService<Grains.Abstractions.IResetGate>() is null ? app : app.MapSiloEndpoints();
-
-    private static IReadOnlyList<Uri> ParseSilos(IConfiguration configuration)
-    {
-        var section = configuration.GetSection(SilosKey);
-        var entries = section.Value is { } single
-            ? single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            : section.GetChildren().Select(c => c.Value ?? "").ToArray();
-        return entries.Select(e => Uri.TryCreate(e, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                ? uri
-                : throw new InvalidOperationException($"{SilosKey} must list silo URLs such as http://127.0.0.1:5101 (was '{e}').")).ToList();
-    }
 }

@@ -9,24 +9,25 @@ using ThrottleCluster.Silo;
 namespace ThrottleCluster.Api.Gate;
 
 /// <summary>
-/// Cluster mode: asks the silos (<c>Cluster:Silos</c>) over HTTP, round robin. A silo that cannot
+/// Cluster mode: asks the silos (<c>Cluster:Silos</c>) over HTTP, first the one that owns the
+/// client's network (<see cref="DecisionAffinity"/>). A silo that cannot
 /// be reached is skipped for the next; a silo that answered an error is not asked again for the
 /// same request, since it may have spent quota: the caller then fails closed and sends nothing.
 /// </summary>
 public sealed class SiloResetGate(HttpClient http, IReadOnlyList<Uri> silos) : IResetGate
 {
+    private readonly string[] _siloNames = silos.Select(s => s.ToString()).ToArray();
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-    private int _next;
 
     public async Task<GateDecision> DecideAsync(ResetRequest request, CancellationToken ct)
     {
         var body = new DecisionRequest(request.ClientIp.ToString(), request.Login,
             request.RecipientDomain ?? DecisionEndpoints.DomainOf(request.Login), Guid.NewGuid().ToString("N"));
-        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)silos.Count);
         HttpRequestException? unreachable = null;
-        for (var i = 0; i < silos.Count; i++)
+        foreach (var index in DecisionAffinity.Order(_siloNames, body.ClientIp!))
         {
-            var silo = silos[(start + i) % silos.Count];
+            var silo = silos[index];
             HttpResponseMessage response;
             try
             {

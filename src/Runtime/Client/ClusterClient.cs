@@ -40,6 +40,9 @@ public sealed class ClusterClient : IGrainClient, IDisposable
 
     public IReadOnlyList<string> Silos => _silos;
 
+    /// <summary>The silo a call for this grain goes to first: the highest-ranked one not suspected down.</summary>
+    public int PreferredSilo(GrainId id) => PickSilo(RendezvousHash.Rank(_silos, id.ToString()), attempt: 1);
+
     public async Task<TResult> CallAsync<TCommand, TResult>(GrainId id, TCommand command, CancellationToken cancellationToken = default)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(command, GrainJson.Options);
@@ -50,7 +53,7 @@ public sealed class ClusterClient : IGrainClient, IDisposable
     /// <summary>Sends a JSON command with failover; returns the result's JSON.</summary>
     public async Task<byte[]> SendAsync(GrainId id, byte[] command, CancellationToken cancellationToken = default)
     {
-        var callId = Guid.NewGuid().ToString("N");
+        var callId = _options.Receipts ? Guid.NewGuid().ToString("N") : null;
         var order = Order(id);
         Exception? last = null;
         var attempts = Math.Min(_options.MaxAttempts, _silos.Length * 2);
@@ -65,7 +68,7 @@ public sealed class ClusterClient : IGrainClient, IDisposable
                 {
                     Content = new ByteArrayContent(command) { Headers = { ContentType = Json } },
                 };
-                request.Headers.Add(GrainEndpoints.CallIdHeader, callId);
+                if (callId is not null) request.Headers.Add(GrainEndpoints.CallIdHeader, callId);
                 request.Headers.Add(GrainEndpoints.AttemptHeader, attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
                 var payload = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);

@@ -11,6 +11,13 @@ public sealed class ClusterClientOptions
     /// <summary>How long a silo that refused a connection is passed over.</summary>
     public TimeSpan SuspectFor { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Give each call an id whose answer the silo keeps for a while (a receipt beside the state),
+    /// so a call retried after a lost answer is applied once. Off: a retry may apply it twice,
+    /// cheaper where over-counting is the safe direction.
+    /// </summary>
+    public bool Receipts { get; set; } = true;
+
     /// <summary>Send each grain to the silo that ranks first for it, so its activation stays warm and uncontended.</summary>
     public bool KeyAffinity { get; set; } = true;
 }

@@ -28,7 +28,7 @@ public sealed class TestCluster : IAsyncDisposable
         var cluster = new TestCluster(options ?? new TestClusterOptions());
         try
         {
-            foreach (var silo in cluster.Silos) await silo.StartAsync(cluster._sharedMemory);
+            foreach (var silo in cluster.Silos) await silo.StartAsync(cluster._sharedMemory, cluster.Addresses);
             return cluster;
         }
         catch
@@ -42,7 +42,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public Task KillSiloAsync(int index) => Silos[index].KillAsync();
 
-    public Task StartSiloAsync(int index) => Silos[index].StartAsync(_sharedMemory);
+    public Task StartSiloAsync(int index) => Silos[index].StartAsync(_sharedMemory, Addresses);
+
+    private IEnumerable<Uri> Addresses => Silos.Select(s => s.Address);
 
     public async Task RestartSiloAsync(int index)
     {

@@ -35,7 +35,7 @@ public sealed class TestSilo
 
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException($"Silo {Index} is not running.");
 
-    internal async Task StartAsync(IGrainStorage sharedMemory)
+    internal async Task StartAsync(IGrainStorage sharedMemory, IEnumerable<Uri> cluster)
     {
         if (_app is not null) throw new InvalidOperationException($"Silo {Index} is already running.");
         var storage = _options.OpenStorage?.Invoke() ?? sharedMemory;
@@ -43,6 +43,11 @@ public sealed class TestSilo
         builder.WebHost.UseUrls(Address.ToString());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddInMemoryCollection(_options.Configuration);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [ClusterMembership.SilosKey] = string.Join(',', cluster),
+            [ClusterMembership.SelfKey] = Address.ToString(),
+        });
         builder.Services.AddSingleton(storage);
         if (_options.ConfigureSilo is { } configure) configure(builder);
         else builder.Services.AddGrainRuntime(_options.Grains, sp => sp.GetRequiredService<IGrainStorage>(), _options.Runtime);
