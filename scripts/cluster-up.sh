@@ -11,6 +11,8 @@ api_port=${API_PORT:-5100}
 if [ -f "$state/pids" ]; then echo "A cluster is already up (see $state/pids); run scripts/cluster-down.sh first." >&2; exit 1; fi
 mkdir -p "$state"
 cd "$root"
+# Half a cluster is no use: if anything fails to come up, stop what did.
+trap 'bash "$root/scripts/cluster-down.sh"' ERR
 dotnet tool restore >/dev/null
 dotnet build -c Release src/Api -v q -nologo >/dev/null
 
@@ -30,17 +32,20 @@ start garnet dotnet "$garnet_dll" --bind 127.0.0.1 --port "$garnet_port" --lua -
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$garnet_port") 2>/dev/null && break; sleep 0.2; done
 
 silos=""
+for port in "${silo_ports[@]}"; do silos="$silos${silos:+,}http://127.0.0.1:$port"; done
+# Every silo must key the distinct-account sketches alike: one secret per cluster, kept across restarts.
+[ -f "$state/secret" ] || printf '0x%s\n' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$state/secret"
 for port in "${silo_ports[@]}"; do
-  start "silo-$port" env Storage__Redis="127.0.0.1:$garnet_port" \
-    dotnet src/Silo/bin/Release/net10.0/ThrottleCluster.Silo.dll --urls "http://127.0.0.1:$port"
-  silos="$silos${silos:+,}http://127.0.0.1:$port"
+  start "silo-$port" env Storage__Redis="127.0.0.1:$garnet_port" Throttle__AccountHashSecret="$(cat "$state/secret")" \
+    Cluster__Silos="$silos" Cluster__Self="http://127.0.0.1:$port" Admin__ApiKey="${ADMIN_API_KEY:-}" \
+    dotnet src/Silo/bin/Release/net10.0/ThrottleCluster.Silo.dll --contentRoot "$root/src/Silo/bin/Release/net10.0" --urls "http://127.0.0.1:$port"
 done
 for port in "${silo_ports[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done
 
-start api env Storage__Redis="127.0.0.1:$garnet_port" Cluster__Silos="$silos" \
-  dotnet src/Api/bin/Release/net10.0/ThrottleCluster.Api.dll --urls "http://127.0.0.1:$api_port"
+start api env Storage__Redis="127.0.0.1:$garnet_port" Cluster__Silos="$silos" Email__PickupDirectory="$state/mail" \
+  dotnet src/Api/bin/Release/net10.0/ThrottleCluster.Api.dll --contentRoot "$root/src/Api/bin/Release/net10.0" --urls "http://127.0.0.1:$api_port"
 wait_http "http://127.0.0.1:$api_port/healthz"
 
 echo "Garnet  127.0.0.1:$garnet_port"
 echo "Silos   $silos"
-echo "Api     http://127.0.0.1:$api_port   (logs and pids in $state)"
+echo "Api     http://127.0.0.1:$api_port   (mail in $state/mail, logs and pids in $state)"

@@ -11,6 +11,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # Debian's python, not a pyenv one on PATH: the SMTP tests run /usr/bin/python3 -m aiosmtpd.
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The SMTP test server is the npm smtp-server package.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "Installing ${missing[*]}"
@@ -33,5 +35,8 @@ if grep -qE '^ +Failed [A-Za-z]' "$log"; then
   echo "Failed tests:"
   grep -E '^ +Failed [A-Za-z]' "$log" | sed -E 's/^ +/  /'
 fi
+passed=$(grep -oE '(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+' "$log" | awk -F'[:,]' '{p+=$3} END {print p+0}')
+failed=$(grep -oE '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | awk -F': +' '{f+=$2} END {print f+0}')
+echo "$passed passed, $failed failed"
 if [ "$status" -eq 0 ]; then echo "RESULT: all tests passed"; else echo "RESULT: FAILED (dotnet test exit code $status)"; fi
 exit "$status"
