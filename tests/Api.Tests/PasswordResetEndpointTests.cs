@@ -239,6 +239,17 @@ public sealed class PasswordResetEndpointTests(ITestOutputHelper output) : IAsyn
     }
 
     [Fact]
+    public async Task Asking_by_account_id_or_by_email_throttles_the_same_account()
+    {
+        var client = _api.CreateClient();
+        await PostAsync(client, "/v1/password-resets", Login("acct-alice"));
+        await PostAsync(client, "/v1/password-resets", Login("ALICE@example.com"));
+        await PostAsync(client, "/v1/password-resets", Login("nobody@example.com"));
+
+        Assert.Equal(["alice@example.com", "alice@example.com", "nobody@example.com"], _api.Gate.Requests.Select(r => r.Login));
+    }
+
+    [Fact]
     public async Task Timing_of_existing_and_missing_accounts_is_measured()
     {
         // Reported, not asserted: wall-clock comparisons are for the load harness, not unit tests.

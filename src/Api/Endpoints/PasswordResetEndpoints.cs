@@ -60,7 +60,9 @@ public static class PasswordResetEndpoints
         GateDecision decision;
         try
         {
-            decision = await services.GetRequiredService<IResetGate>().DecideAsync(new ResetRequest(clientIp, trimmed, domain, account is not null), ct);
+            // One account, one throttle: asking by account id and by email must not give two quotas.
+            var throttledAs = account?.Email ?? trimmed;
+            decision = await services.GetRequiredService<IResetGate>().DecideAsync(new ResetRequest(clientIp, throttledAs, domain, account is not null), ct);
         }
         catch (ArgumentException)
         {
