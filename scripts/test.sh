@@ -35,8 +35,9 @@ if grep -qE '^ +Failed [A-Za-z]' "$log"; then
   echo "Failed tests:"
   grep -E '^ +Failed [A-Za-z]' "$log" | sed -E 's/^ +/  /'
 fi
-passed=$(grep -oE '(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+' "$log" | awk -F'[:,]' '{p+=$3} END {print p+0}')
-failed=$(grep -oE '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | awk -F': +' '{f+=$2} END {print f+0}')
+counts=$(grep -oE '(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+' "$log" | awk -F'[:,]' '{f+=$2; p+=$4} END {print p+0, f+0}')
+passed=${counts% *}
+failed=${counts#* }
 echo "$passed passed, $failed failed"
 if [ "$status" -eq 0 ]; then echo "RESULT: all tests passed"; else echo "RESULT: FAILED (dotnet test exit code $status)"; fi
 exit "$status"
