@@ -41,7 +41,8 @@ public sealed class TestSilo
         var storage = _options.OpenStorage?.Invoke() ?? sharedMemory;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(Address.ToString());
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Over any appsettings.json that was copied beside the tests; a test's own settings win.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["Logging:LogLevel:Microsoft"] = "Warning" });
         builder.Configuration.AddInMemoryCollection(_options.Configuration);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
