@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace ThrottleCluster.Api.Outbox;
 
 /// <summary>
@@ -76,9 +78,24 @@ public interface IOutboxMonitor
 public sealed record OutboxCounts(long Pending, long Processing, long Delayed, long Dead);
 
 /// <summary>Counters of this process (the counts above are the queue's, shared by all instances).</summary>
-public sealed class OutboxStatistics
+public sealed class OutboxStatistics : IDisposable
 {
+    public const string MeterName = "ThrottleCluster.Outbox";
+
+    private readonly Meter _meter = new(MeterName);
     private long _enqueued, _enqueueFailed, _sent, _retried, _deadLettered, _recovered;
+
+    public OutboxStatistics()
+    {
+        _meter.CreateObservableCounter("tc.outbox.enqueued", () => Enqueued, description: "Reset emails queued by this process.");
+        _meter.CreateObservableCounter("tc.outbox.enqueue_failed", () => EnqueueFailed, description: "Accepted requests whose email could not be queued.");
+        _meter.CreateObservableCounter("tc.outbox.sent", () => Sent, description: "Reset emails handed to SMTP or the pickup directory.");
+        _meter.CreateObservableCounter("tc.outbox.retried", () => Retried, description: "Failed sends put back for a later attempt.");
+        _meter.CreateObservableCounter("tc.outbox.dead_lettered", () => DeadLettered, description: "Emails given up after the last attempt.");
+        _meter.CreateObservableCounter("tc.outbox.recovered", () => Recovered, description: "Jobs taken back after their visibility timeout.");
+    }
+
+    public void Dispose() => _meter.Dispose();
 
     public long Enqueued => Interlocked.Read(ref _enqueued);
     /// <summary>Accepted requests whose email could not be queued (the outbox's engine was unreachable).</summary>
