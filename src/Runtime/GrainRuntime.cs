@@ -15,6 +15,7 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
     private readonly ConcurrentDictionary<GrainId, IActivation> _activations = new();
     private readonly ITimer _collector;
     private int _collecting;
+    private int _activationCount;
     private volatile bool _aborted;
 
     public GrainRuntime(GrainCatalog catalog, IGrainStorage storage, GrainRuntimeOptions? options = null, TimeProvider? time = null)
@@ -23,7 +24,7 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
         options.Validate();
         time ??= TimeProvider.System;
         _catalog = catalog;
-        Metrics = new GrainRuntimeMetrics(() => _activations.Count);
+        Metrics = new GrainRuntimeMetrics(() => ActivationCount);
         _context = new RuntimeContext(storage, time, options, Metrics);
         var period = TimeSpan.FromTicks(Math.Min(options.IdleTimeout.Ticks / 2, TimeSpan.FromMinutes(1).Ticks));
         _collector = time.CreateTimer(_ => CollectIdle(), null, period, period);
@@ -33,7 +34,7 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
 
     public GrainRuntimeMetrics Metrics { get; }
 
-    public int ActivationCount => _activations.Count;
+    public int ActivationCount => Volatile.Read(ref _activationCount);
 
     public Task<TResult> CallAsync<TCommand, TResult>(GrainId id, TCommand command, CancellationToken cancellationToken = default)
     {
@@ -76,7 +77,7 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
             {
                 if (activation.LastUsedTimestamp <= idleBefore && TryRemove(id, activation)) removed++;
             }
-            var excess = _activations.Count - _context.Options.MaxActivations;
+            var excess = ActivationCount - _context.Options.MaxActivations;
             if (excess > 0)
             {
                 // Evict a tenth more than needed so a silo at the bound does not sort on every new grain.
@@ -98,8 +99,11 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
     public void Abort()
     {
         _aborted = true;
-        foreach (var activation in _activations.Values) activation.Abort();
-        _activations.Clear();
+        foreach (var (id, activation) in _activations)
+        {
+            activation.Abort();
+            TryForget(id, activation);
+        }
     }
 
     public ValueTask DisposeAsync()
@@ -115,14 +119,33 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
         var call = new Activation<TState, TCommand, TResult>.PendingCall(command, callId, isRetry, completion);
         while (true)
         {
-            var activation = (Activation<TState, TCommand, TResult>)_activations.GetOrAdd(id, static (i, s) => s.kind.Activate(i, s.context), (kind, context: _context));
+            if (!_activations.TryGetValue(id, out var found))
+            {
+                found = kind.Activate(id, _context);
+                if (_activations.TryAdd(id, found)) OnActivated();
+                else continue; // another caller activated it first
+            }
+            var activation = (Activation<TState, TCommand, TResult>)found;
             if (activation.TryEnqueue(call)) break;
-            _activations.TryRemove(new(id, activation)); // collected between lookup and enqueue
+            TryForget(id, activation); // collected between lookup and enqueue
         }
-        if (_activations.Count > _context.Options.MaxActivations) ThreadPool.UnsafeQueueUserWorkItem(static r => r.CollectIdle(), this, preferLocal: false);
         return completion.Task;
     }
 
     private bool TryRemove(GrainId id, IActivation activation)
-        => activation.TryDeactivateIfIdle() && _activations.TryRemove(new(id, activation));
+        => activation.TryDeactivateIfIdle() && TryForget(id, activation);
+
+    private bool TryForget(GrainId id, IActivation activation)
+    {
+        if (!_activations.TryRemove(new(id, activation))) return false;
+        Interlocked.Decrement(ref _activationCount);
+        return true;
+    }
+
+    // ConcurrentDictionary.Count takes every bucket lock: far too slow to read per call.
+    private void OnActivated()
+    {
+        if (Interlocked.Increment(ref _activationCount) > _context.Options.MaxActivations)
+            ThreadPool.UnsafeQueueUserWorkItem(static r => r.CollectIdle(), this, preferLocal: false);
+    }
 }

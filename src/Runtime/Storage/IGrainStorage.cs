@@ -35,7 +35,8 @@ public sealed record StateWrite(
     IReadOnlyList<CallReceipt> Receipts,
     IReadOnlyList<string> CheckReceipts)
 {
-    public static readonly TimeSpan ReceiptTimeToLive = TimeSpan.FromMinutes(2);
+    /// <summary>Longer than a client keeps retrying one call (3 attempts of 5 s by default), and no longer: receipts cost engine memory per call.</summary>
+    public static readonly TimeSpan ReceiptTimeToLive = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The answer a call got, kept so that a retry of the same call gets the same answer.</summary>
