@@ -45,6 +45,11 @@ public static class AdminEndpoints
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound, title: "Unknown grain kind");
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Inspection reads storage directly, past the runtime that would wrap the engine's error.
+                return Problems.Unavailable($"Grain storage could not be read: {ex.Message}");
+            }
         });
 
         admin.MapPut("/lists", async (ListingRequest request, IGrainClient grains, TimeProvider time, CancellationToken ct) =>

@@ -19,7 +19,7 @@ namespace ThrottleCluster.Silo;
 /// last good address before it;</item>
 /// <item>otherwise the peer.</item>
 /// </list>
-/// IPv4-mapped IPv6 addresses (<c>::ffff:203.0.113.7</c>) become IPv4 everywhere. Thread-safe.
+/// IPv4-mapped IPv6 addresses (<c>::ffff:203.0.113.7</c>) become IPv4 everywhere, and a peer's IPv6 zone id is dropped. Thread-safe.
 /// </summary>
 public sealed class ClientAddressResolver
 {
@@ -121,8 +121,11 @@ public sealed class ClientAddressResolver
         return lastGood ?? peer;
     }
 
+    /// <summary>IPv4-mapped IPv6 as IPv4; an IPv6 zone id (a link-local peer's <c>%2</c>) dropped: it names our interface, not the client.</summary>
     public static IPAddress Normalize(IPAddress address)
-        => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        => address.IsIPv4MappedToIPv6 ? address.MapToIPv4()
+            : address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0 ? new IPAddress(address.GetAddressBytes())
+            : address;
 
     /// <summary>An address, optionally with a port ("203.0.113.7:4711", "[2001:db8::1]:443"); no zone ids, no names.</summary>
     private static bool TryParseEntry(ReadOnlySpan<char> entry, out IPAddress address)

@@ -69,6 +69,7 @@ public static class SiloHosting
         app.Services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.Use(RequestCharset.GuardAsync);
         app.MapGrains();
         app.MapDecisions();
         app.MapGatewayCheck();

@@ -70,6 +70,14 @@ public sealed class ClientAddressResolverTests
     }
 
     [Fact]
+    public void A_peer_zone_id_is_dropped()
+    {
+        // A link-local connection's scope id names the silo's interface; the client is the address.
+        Assert.Equal("fe80::1", Resolve(Default, "fe80::1%2"));
+        Assert.Equal("198.51.100.1", Resolve(ClientAddressResolver.FromCidrs(["fe80::/64"]), "fe80::1%2", "198.51.100.1"));
+    }
+
+    [Fact]
     public void No_peer_address_is_an_untrusted_unknown()
         => Assert.Equal(IPAddress.None.ToString(), Resolve(Default, null, "198.51.100.1"));
 

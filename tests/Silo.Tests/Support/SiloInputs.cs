@@ -1,0 +1,468 @@
+using System.Globalization;
+using System.Text;
+using static ThrottleCluster.Silo.Tests.Support.Chaos;
+
+namespace ThrottleCluster.Silo.Tests.Support;
+
+/// <summary>
+/// Generated requests for every silo endpoint. Valid-looking requests are mixed in, on a small pool
+/// of accounts, addresses and domains, so grains are really called, limits are reached and
+/// listings set through one endpoint are read through the others.
+/// </summary>
+/// <param name="anything">Any characters in header values (in-process); otherwise printable ASCII, as a real HTTP client sends.</param>
+public sealed class SiloInputs(int seed, bool anything)
+{
+    private readonly Chaos _c = new(seed);
+    private int _index;
+
+    public static readonly string[] Endpoints = ["grains", "decisions", "gateway", "inspect", "lists", "policy", "health", "metrics", "anything"];
+
+    private static readonly string[] Kinds = ["account", "ip", "network", "domain", "global"];
+
+    public FuzzCase Next(string endpoint) => endpoint switch
+    {
+        "grains" => Grains(),
+        "decisions" => Decisions(),
+        "gateway" => Gateway(),
+        "inspect" => Inspect(),
+        "lists" => Lists(),
+        "policy" => Policy(),
+        "health" => Plain("health", "/healthz"),
+        "metrics" => Plain("metrics", "/metrics"),
+        "anything" => Anything(),
+        _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
+    };
+
+    public IEnumerable<FuzzCase> Take(string endpoint, int count)
+    {
+        for (var i = 0; i < count; i++) yield return Next(endpoint);
+    }
+
+    private FuzzCase Case(string endpoint, string method, string target, List<(string, string)> headers, string? contentType, byte[]? body, params int[] allowed)
+        => new(endpoint, _index++, method, target, headers, contentType is null ? null : Header(contentType), body, allowed);
+
+    // ---- POST /grains/{kind}?key=
+
+    private FuzzCase Grains() => _c.Chance(2) ? PlausibleGrainCall() : ChaoticGrainCall();
+
+    /// <summary>A real kind, its normalized key, good call headers and a command of that kind: only the command's values are odd.</summary>
+    private FuzzCase PlausibleGrainCall()
+    {
+        var kind = _c.Pick(Kinds);
+        var headers = new List<(string, string)>();
+        if (_c.Chance(2)) headers.Add(("X-Call-Id", $"call-{_c.Next(200)}"));
+        if (_c.Chance(3)) headers.Add(("X-Call-Attempt", _c.Next(1, 4).ToString(CultureInfo.InvariantCulture)));
+        var type = kind switch
+        {
+            "account" => _c.Pick(new[] { "request", "request", "redeemed", "list" }),
+            "global" => _c.Pick(new[] { "reserve", "reserve", "release" }),
+            _ => _c.Pick(new[] { "reserve", "reserve", "release", "list" }),
+        };
+        var payload = type switch
+        {
+            "list" => $",\"listing\":{(_c.Chance(3) ? Listing() : $"{{\"mode\":{Json(_c.Pick(new[] { "None", "Allow", "Block" }))},\"until\":{Time()}}}")}",
+            "release" => $",\"receipt\":{(_c.Chance(3) ? Receipt() : $"{{\"at\":{Time()},\"bit\":{_c.Next(-1, 256)},\"clean\":{(_c.Chance(2) ? "true" : "false")}}}")}",
+            "reserve" when kind is "ip" or "network" => $",\"accountHash\":{AccountHash()}",
+            "reserve" => $",\"cleanSource\":{(_c.Chance(2) ? "true" : "false")}",
+            _ => "",
+        };
+        var body = Encoding.UTF8.GetBytes($"{{\"$type\":\"{type}\"{payload}}}");
+        return Case("grains", "POST", $"/grains/{kind}?key={Uri.EscapeDataString(GoodKey(kind))}", headers, "application/json", body, 200, 400, 404, 413);
+    }
+
+    private FuzzCase ChaoticGrainCall()
+    {
+        var kind = _c.Random.Next(10) switch
+        {
+            0 => _c.Text(12),
+            1 => _c.Chance(3) ? new string('k', _c.Next(60, 80)) : _c.Oddity(),
+            2 => _c.Pick(Kinds).ToUpperInvariant(),
+            _ => _c.Pick(Kinds),
+        };
+        var target = $"/grains/{(kind.Length == 0 ? "account" : Segment(kind))}{KeyQuery(kind)}";
+        var headers = Junk();
+        switch (_c.Next(5))
+        {
+            case 0: headers.Add(("X-Call-Id", Header(_c.Text(140)))); break;
+            case 1: headers.Add(("X-Call-Id", _c.Chance(5) ? new string('c', _c.Next(120, 140)) : $"call-{_c.Next(50)}")); break;
+            case 2: headers.Add(("X-Call-Id", $"call-{_c.Next(50)}")); headers.Add(("X-Call-Id", Header(_c.Oddity()))); break;
+        }
+        switch (_c.Next(5))
+        {
+            case 0: headers.Add(("X-Call-Attempt", Header(_c.Pick(new[] { "0", "-1", "1.5", "2147483648", "99999999999", " 2", "+3", "0x2", "٣", "1e3", "", "two", "2,3" })))); break;
+            case 1: headers.Add(("X-Call-Attempt", _c.Next(1, 6).ToString(CultureInfo.InvariantCulture))); break;
+            case 2: headers.Add(("X-Call-Attempt", Header(_c.Text(8)))); break;
+        }
+        var body = _c.Chance(15) ? _c.Noise(_c.Chance(10) ? _c.Next(64 * 1024 - 10, 64 * 1024 + 10) : _c.Next(0, 500)) : _c.Body(Command());
+        return Case("grains", "POST", target, headers, _c.ContentType(), body, 200, 400, 404, 413);
+    }
+
+    private string KeyQuery(string kind) => _c.Next(12) switch
+    {
+        0 => "",
+        1 => "?key=",
+        2 => $"?key={_c.Query(_c.Text(30))}",
+        3 => $"?key={_c.Query(_c.Huge())}",
+        4 => $"?key={_c.Query(GoodKey(kind))}&key={_c.Query(GoodKey(kind))}",
+        5 => $"?KEY={_c.Query(GoodKey(kind))}&{_c.Query(_c.Text(5))}={_c.Query(_c.Text(5))}",
+        6 => $"?key={_c.Query(_c.Oddity())}",
+        _ => $"?key={_c.Query(GoodKey(kind))}",
+    };
+
+    private string GoodKey(string kind) => kind switch
+    {
+        "account" => $"user{_c.Next(60)}@fuzz.example",
+        "ip" => _c.Chance(3) ? $"2001:db8:{_c.Next(4):x}:{_c.Next(4):x}::/64" : $"203.0.113.{_c.Next(16)}",
+        "network" => _c.Chance(3) ? $"2001:db8:{_c.Next(4):x}::/48" : "203.0.113.0/24",
+        "domain" => _c.Pick(new[] { "fuzz.example", "gmail.com", "example.com" }),
+        "global" => "all",
+        _ => _c.Text(10),
+    };
+
+    /// <summary>A grain command of any kind, mostly well formed, with odd values.</summary>
+    private string Command()
+    {
+        if (_c.Chance(10)) return _c.JsonValue(0, ["$type", "listing", "receipt", "accountHash", "cleanSource", "mode", "until", "at", "bit", "clean"]);
+        var type = _c.Random.Next(12) switch
+        {
+            0 => _c.Text(8),
+            1 => "Request",
+            2 => "",
+            _ => _c.Pick(new[] { "request", "redeemed", "list", "reserve", "release" }),
+        };
+        var members = new List<string>();
+        switch (type.ToLowerInvariant())
+        {
+            case "list":
+                members.Add($"\"listing\":{(_c.Chance(8) ? _c.JsonValue() : Listing())}");
+                break;
+            case "reserve":
+                members.Add(_c.Chance(2) ? $"\"accountHash\":{AccountHash()}" : $"\"cleanSource\":{_c.Pick(new[] { "true", "false", "1", "\"true\"", "null" })}");
+                break;
+            case "release":
+                members.Add($"\"receipt\":{(_c.Chance(8) ? _c.JsonValue() : Receipt())}");
+                break;
+        }
+        if (_c.Chance(6)) members.Clear(); // a command without its payload
+        if (_c.Chance(10)) members.Add($"{Json(_c.Text(6))}:{_c.JsonValue(1)}");
+        var typeMember = _c.Random.Next(10) switch
+        {
+            0 => null,
+            1 => $"\"$type\":{_c.Pick(new[] { "1", "null", "true", "[]", "{}" })}",
+            _ => $"\"$type\":{Json(type)}",
+        };
+        if (typeMember is not null)
+        {
+            if (_c.Chance(8)) members.Add(typeMember); // metadata out of order
+            else members.Insert(0, typeMember);
+        }
+        return "{" + string.Join(",", members) + "}";
+    }
+
+    private string Listing() => _c.JsonObject(
+    [
+        ("mode", () => _c.Random.Next(8) switch
+        {
+            0 => _c.Pick(new[] { "-1", "3", "7", "2147483647", "1.5" }),
+            1 => Json(_c.Text(8)),
+            2 => Json(_c.Pick(new[] { "block", "BLOCK", "Allow, Block", " Block", "2" })),
+            _ => Json(_c.Pick(new[] { "None", "Allow", "Block" })),
+        }),
+        ("until", Time),
+    ]);
+
+    private string Receipt() => _c.JsonObject(
+    [
+        ("at", Time),
+        ("bit", () => _c.Pick(new[] { "-1", "0", "5", "255", "256", "300", "-2", "2147483647", "-2147483648", "1.5", "\"3\"" })),
+        ("clean", () => _c.Pick(new[] { "true", "false", "0" })),
+    ]);
+
+    private string AccountHash() => _c.Random.Next(5) switch
+    {
+        0 => _c.Pick(new[] { "-1", "0", "18446744073709551615", "18446744073709551616", "1.5", "1e19", "\"12\"" }),
+        _ => ((ulong)_c.Random.NextInt64() * 2 + (ulong)_c.Next(2)).ToString(CultureInfo.InvariantCulture),
+    };
+
+    private string Time()
+    {
+        var now = DateTimeOffset.UtcNow;
+        return _c.Random.Next(10) switch
+        {
+            0 => Json(_c.Pick(new[] { "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2019-12-31T23:59:59Z", "2020-01-01T00:00:00Z", "2156-02-07T06:28:15Z", "2156-02-07T06:28:16Z", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00" })),
+            1 => Json(_c.Text(25)),
+            2 => _c.Pick(new[] { "0", "1700000000", "-1", "null", "[]" }),
+            3 => Json(now.AddSeconds(-_c.Next(0, 100_000)).ToString("O", CultureInfo.InvariantCulture)),
+            _ => Json(now.AddSeconds(_c.Next(-120, 400_000)).ToString("O", CultureInfo.InvariantCulture)),
+        };
+    }
+
+    // ---- POST /v1/decisions
+
+    private FuzzCase Decisions() => _c.Chance(2) ? PlausibleDecision() : ChaoticDecision();
+
+    /// <summary>Well-formed JSON with good values, one of them replaced by an oddity now and then.</summary>
+    private FuzzCase PlausibleDecision()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["clientIp"] = _c.GoodIp(),
+            ["login"] = _c.GoodEmail(),
+            ["recipientDomain"] = _c.Chance(3) ? _c.Pick(Domains) : null,
+            ["requestId"] = _c.Chance(2) ? $"r{_c.Next(100_000)}" : null,
+        };
+        if (_c.Chance(3))
+        {
+            var field = _c.Pick(values.Keys.ToArray());
+            values[field] = _c.Chance(3) ? values[field] + _c.Oddity() : _c.Oddity();
+        }
+        var json = "{" + string.Join(",", values.Where(v => v.Value is not null).Select(v => $"{Json(v.Key)}:{Json(v.Value!)}")) + "}";
+        return Case("decisions", "POST", "/v1/decisions", new List<(string, string)>(), "application/json", Encoding.UTF8.GetBytes(json), 200, 400);
+    }
+
+    private FuzzCase ChaoticDecision()
+    {
+        var json = _c.Chance(12)
+            ? _c.JsonValue(0, ["clientIp", "login", "recipientDomain", "requestId"])
+            : _c.JsonObject(
+            [
+                ("clientIp", () => Json(_c.Ip())),
+                ("login", () => Json(_c.Email())),
+                ("recipientDomain", () => _c.Chance(2) ? "null" : Json(_c.Domain())),
+                ("requestId", () => Json(_c.Random.Next(8) switch { 0 => _c.Text(80), 1 => new string('r', _c.Next(60, 70)), 2 => " ", _ => $"r{_c.Next(100_000)}" })),
+            ]);
+        var target = "/v1/decisions" + (_c.Chance(12) ? "?" + _c.Query(_c.Text(20)) : "");
+        return Case("decisions", "POST", target, Junk(), _c.ContentType(), _c.Body(json), 200, 400, 415);
+    }
+
+    // ---- GET /v1/gateway/check
+
+    private static readonly string[] Peers =
+    [
+        "127.0.0.1", "127.0.0.1", "::1", "::ffff:127.0.0.1", "127.9.9.9", "198.51.100.1", "198.51.100.2", "2001:db8:ff::1", "::ffff:198.51.100.3",
+        "fe80::1%3", "fe80::2%1", "10.0.0.1", "0.0.0.0", "::", "none",
+    ];
+
+    private FuzzCase Gateway()
+    {
+        var headers = Junk();
+        headers.Add((SiloFactory.PeerHeader, _c.Pick(Peers)));
+        if (_c.Chance(2)) headers.Add(("X-Real-IP", Header(_c.Chance(6) ? _c.Text(30) : _c.Ip())));
+        if (_c.Chance(4)) headers.Add(("X-Real-IP", Header(_c.Ip())));
+        for (var h = _c.Next(0, 4); h > 0; h--) headers.Add(("X-Forwarded-For", Header(ForwardedFor())));
+        if (_c.Chance(6)) headers.Add(("Forwarded", Header($"for={_c.Ip()};proto=https")));
+        var query = _c.Chance(6) ? "?" + _c.Query(_c.Text(20)) + "=" + _c.Query(_c.Text(20)) : "";
+        return Case("gateway", "GET", "/v1/gateway/check" + query, headers, null, null, 204, 429);
+    }
+
+    private string ForwardedFor()
+    {
+        var entries = _c.Random.Next(8) switch
+        {
+            0 => _c.Next(60, 120),
+            1 => 0,
+            _ => _c.Next(1, 5),
+        };
+        var list = Enumerable.Range(0, entries).Select(_ => _c.Random.Next(6) switch
+        {
+            0 => _c.Text(12),
+            1 => " " + _c.Ip() + " ",
+            2 => _c.Chance(2) ? "127.0.0.1" : "::1",
+            _ => _c.Ip(),
+        });
+        var text = string.Join(_c.Chance(10) ? ";" : ",", list);
+        return _c.Chance(30) ? text + _c.Huge() : text;
+    }
+
+    // ---- admin: X-Api-Key
+
+    private void ApiKey(List<(string, string)> headers)
+    {
+        const string key = SiloFactory.ApiKey;
+        switch (_c.Random.Next(14))
+        {
+            case 0: break;
+            case 1: headers.Add(("X-Api-Key", "")); break;
+            case 2: headers.Add(("X-Api-Key", Header(_c.Text(40)))); break;
+            case 3: headers.Add(("X-Api-Key", key + Header(_c.Oddity()))); break;
+            case 4: headers.Add(("X-Api-Key", key.ToUpperInvariant())); break;
+            case 5: headers.Add(("X-Api-Key", key)); headers.Add(("X-Api-Key", key)); break;
+            case 6: headers.Add(("X-Api-Key", key[..^1])); break;
+            case 7: headers.Add(("X-Api-Key", Header(_c.Huge()))); break;
+            case 8: headers.Add(("X-API-KEY", key)); break;
+            default: headers.Add(("X-Api-Key", key)); break;
+        }
+    }
+
+    // ---- GET /v1/admin/grains/{kind}?key=
+
+    private FuzzCase Inspect()
+    {
+        var kind = _c.Random.Next(8) switch
+        {
+            0 => _c.Text(12),
+            1 => _c.Chance(3) ? new string('k', _c.Next(60, 80)) : _c.Oddity(),
+            _ => _c.Pick(Kinds),
+        };
+        var key = _c.Random.Next(4) switch
+        {
+            0 => kind switch { "account" => _c.Email(), "ip" or "network" => _c.Ip(), "domain" => _c.Domain(), _ => _c.Text(20) },
+            _ => kind switch { "account" => $"user{_c.Next(60)}@fuzz.example", "ip" or "network" => _c.Ip(), _ => GoodKey(kind) },
+        };
+        var query = _c.Next(10) switch
+        {
+            0 => "",
+            1 => $"?key={_c.Query(key)}&key={_c.Query(_c.Text(5))}",
+            _ => $"?key={_c.Query(key)}",
+        };
+        var headers = Junk();
+        ApiKey(headers);
+        return Case("inspect", "GET", $"/v1/admin/grains/{(kind.Length == 0 ? "ip" : Segment(kind))}{query}", headers, null, null, 200, 400, 401, 404);
+    }
+
+    // ---- PUT /v1/admin/lists
+
+    private FuzzCase Lists() => _c.Chance(2) ? PlausibleListing() : ChaoticListing();
+
+    private FuzzCase PlausibleListing()
+    {
+        var scope = _c.Pick(new[] { "account", "cidr", "domain" });
+        var target = scope switch
+        {
+            "account" => _c.GoodEmail(),
+            "domain" => _c.Pick(Domains),
+            _ => _c.Random.Next(4) switch
+            {
+                0 => $"203.0.113.{_c.Next(16)}",
+                1 => $"198.51.{_c.Next(256)}.0/{_c.Next(24, 33)}",
+                2 => $"2001:db8:{_c.Next(4):x}::/{_c.Pick(new[] { 48, 64, 60 })}",
+                _ => _c.GoodIp(),
+            },
+        };
+        if (_c.Chance(4)) target = _c.Chance(2) ? target + _c.Oddity() : _c.Oddity();
+        var mode = _c.Pick(new[] { "None", "Allow", "Block", "Block" });
+        var seconds = _c.Chance(5) ? _c.Pick(new[] { "0", "-1", "31536000", "31536001", "9223372036854775807" }) : _c.Next(1, 3600).ToString(CultureInfo.InvariantCulture);
+        var json = $"{{\"scope\":{Json(scope)},\"target\":{Json(target)},\"mode\":{Json(mode)},\"expiresInSeconds\":{seconds}}}";
+        var headers = new List<(string, string)> { ("X-Api-Key", SiloFactory.ApiKey) };
+        return Case("lists", "PUT", "/v1/admin/lists", headers, "application/json", Encoding.UTF8.GetBytes(json), 200, 400);
+    }
+
+    private FuzzCase ChaoticListing()
+    {
+        var scope = _c.Random.Next(10) switch
+        {
+            0 => _c.Text(10),
+            1 => _c.Pick(new[] { "ACCOUNT", "Cidr", "ip", "network", "", "global" }),
+            _ => _c.Pick(new[] { "account", "cidr", "domain" }),
+        };
+        var json = _c.Chance(12)
+            ? _c.JsonValue(0, ["scope", "target", "mode", "expiresInSeconds"])
+            : _c.JsonObject(
+            [
+                ("scope", () => Json(scope)),
+                ("target", () => Json(scope.ToLowerInvariant() switch
+                {
+                    "account" => _c.Email(),
+                    "domain" => _c.Domain(),
+                    "cidr" => _c.Random.Next(5) switch
+                    {
+                        0 => $"203.0.113.0/{_c.Next(-2, 40)}",
+                        1 => $"2001:db8:{_c.Next(4):x}::/{_c.Next(30, 130)}",
+                        2 => _c.Chance(10) ? $"10.{_c.Next(256)}.0.0/16" : $"203.0.113.{_c.Next(256)}/{_c.Next(24, 33)}",
+                        3 => _c.Text(20) + "/" + _c.Text(3),
+                        _ => _c.Ip(),
+                    },
+                    _ => _c.Text(20),
+                })),
+                ("mode", () => _c.Random.Next(6) switch
+                {
+                    0 => _c.Pick(new[] { "-1", "3", "2", "1.5", "\"block\"", "\"Allow, Block\"", "\"\"" }),
+                    1 => Json(_c.Text(8)),
+                    _ => Json(_c.Pick(new[] { "None", "Allow", "Block" })),
+                }),
+                ("expiresInSeconds", () => _c.Random.Next(6) switch
+                {
+                    0 => _c.Pick(new[] { "0", "-1", "31536000", "31536001", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "1.5", "1e3", "\"60\"" }),
+                    _ => _c.Next(1, 100_000).ToString(CultureInfo.InvariantCulture),
+                }),
+            ]);
+        var headers = Junk();
+        ApiKey(headers);
+        return Case("lists", _c.Chance(20) ? "POST" : "PUT", "/v1/admin/lists", headers, _c.ContentType(), _c.Body(json), 200, 400, 401, 405, 415);
+    }
+
+    // ---- GET /v1/admin/policy, /healthz, /metrics
+
+    private FuzzCase Policy()
+    {
+        var headers = Junk();
+        ApiKey(headers);
+        var query = _c.Chance(4) ? "?" + _c.Query(_c.Text(20)) : "";
+        return Case("policy", "GET", "/v1/admin/policy" + query, headers, null, null, 200, 401);
+    }
+
+    private FuzzCase Plain(string endpoint, string path)
+    {
+        var headers = Junk();
+        if (_c.Chance(3)) ApiKey(headers);
+        var huge = _c.Huge();
+        var query = _c.Chance(3) ? "?" + _c.Query(_c.Text(30)) + "=" + _c.Query(huge[..Math.Min(huge.Length, _c.Next(1, 3000))]) : "";
+        return Case(endpoint, "GET", path + query, headers, null, null, 200);
+    }
+
+    // ---- any method on any path near the real ones
+
+    private static readonly string[] Paths =
+    [
+        "/grains/account", "/grains/", "/grains", "/v1/decisions", "/v1/decisions/", "/V1/DECISIONS", "/v1/gateway/check", "/v1/gateway",
+        "/v1/admin/grains/ip", "/v1/admin/lists", "/v1/admin/policy", "/v1/admin", "/v1/admin/", "/healthz", "/metrics", "/", "/v2/decisions",
+        "//v1//decisions", "/v1/./decisions", "/v1/admin/../decisions", "/v1/admin/grains/ip/extra", "/grains/account/extra", "/favicon.ico",
+    ];
+
+    private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "FOO", "PROPFIND"];
+
+    private FuzzCase Anything()
+    {
+        var path = _c.Chance(6) ? "/" + Segment(_c.Text(20)) : _c.Pick(Paths);
+        var method = _c.Pick(Methods);
+        if (method == "CONNECT" && !anything) method = "GET"; // HttpClient will not send it; the raw-HTTP tests do
+        var headers = Junk();
+        if (_c.Chance(2)) ApiKey(headers);
+        var sendsBody = method is "POST" or "PUT" or "PATCH" or "DELETE" && _c.Chance(2);
+        byte[]? body = sendsBody ? _c.Body(_c.JsonValue(0, ["clientIp", "login", "scope", "target", "mode"])) : null;
+        var query = _c.Chance(4) ? "?key=" + _c.Query(_c.Text(15)) : "";
+        // Whatever the route answers, never a 5xx; 4xx bodies are checked by the runner.
+        int[] any = [.. Enumerable.Range(200, 100), .. Enumerable.Range(400, 100)];
+        return Case("anything", method, path + query, headers, sendsBody ? _c.ContentType() : null, body, any);
+    }
+
+    // ---- headers every request may carry
+
+    private List<(string, string)> Junk()
+    {
+        var headers = new List<(string, string)>();
+        if (!_c.Chance(4)) return headers;
+        for (var i = _c.Next(1, 4); i > 0; i--)
+        {
+            headers.Add(_c.Random.Next(8) switch
+            {
+                0 => ("Accept", _c.Pick(new[] { "application/xml", "*/*", "text/html;q=0", "application/problem+json", "garbage" })),
+                1 => ("Accept-Charset", _c.Pick(new[] { "utf-16", "nonsense" })),
+                2 => ("Accept-Encoding", _c.Pick(new[] { "gzip", "br", "identity;q=0", "x" })),
+                3 => ("X-Forwarded-Proto", _c.Pick(new[] { "https", "gopher", "" })),
+                4 => ("X-Forwarded-Host", Header(_c.Text(20))),
+                5 => ("X-Api-Key", Header(_c.Text(10))),
+                6 => ("User-Agent", Header(_c.Text(30))),
+                _ => ("X-" + new string(_c.Ascii(8).Where(char.IsAsciiLetterOrDigit).ToArray()) + "z", Header(_c.Text(30))),
+            });
+        }
+        return headers;
+    }
+
+    /// <summary>In-process, no NUL: TestServer's client throws on "%00" in a path, where Kestrel answers 400 (the Kestrel pass sends it).</summary>
+    private string Segment(string value) => _c.Segment(anything ? value.Replace("\0", "") : value);
+
+    /// <summary>In-process, anything but CR, LF and NUL (which no HTTP parser lets through); on the wire, printable ASCII.</summary>
+    private string Header(string value)
+        => anything ? value.Replace("\r", "").Replace("\n", "").Replace("\0", "") : _c.HeaderValue(value, anything: false);
+}
