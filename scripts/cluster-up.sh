@@ -35,9 +35,11 @@ silos=""
 for port in "${silo_ports[@]}"; do silos="$silos${silos:+,}http://127.0.0.1:$port"; done
 # Every silo must key the distinct-account sketches alike: one secret per cluster, kept across restarts.
 [ -f "$state/secret" ] || printf '0x%s\n' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$state/secret"
+# Grain calls between silos carry a key of their own: without it, anyone reaching a silo could list or refund.
+[ -f "$state/cluster-key" ] || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$state/cluster-key"
 for port in "${silo_ports[@]}"; do
   start "silo-$port" env Storage__Redis="127.0.0.1:$garnet_port" Throttle__AccountHashSecret="$(cat "$state/secret")" \
-    Cluster__Silos="$silos" Cluster__Self="http://127.0.0.1:$port" Admin__ApiKey="${ADMIN_API_KEY:-}" \
+    Cluster__Silos="$silos" Cluster__Self="http://127.0.0.1:$port" Cluster__Key="$(cat "$state/cluster-key")" Admin__ApiKey="${ADMIN_API_KEY:-}" \
     dotnet src/Silo/bin/Release/net10.0/ThrottleCluster.Silo.dll --contentRoot "$root/src/Silo/bin/Release/net10.0" --urls "http://127.0.0.1:$port"
 done
 for port in "${silo_ports[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using ThrottleCluster.Runtime.Hosting;
 
 namespace ThrottleCluster.Silo;
 
@@ -18,16 +17,8 @@ public sealed class AdminApiKey(IConfiguration configuration) : IEndpointFilter
         if (string.IsNullOrEmpty(expected))
             return Results.Problem($"The admin API is disabled: set {ConfigurationKey}.", statusCode: StatusCodes.Status403Forbidden, title: "Admin API disabled");
         var given = context.HttpContext.Request.Headers[Header].ToString();
-        if (!Matches(given, expected))
+        if (!GrainEndpoints.SecretsMatch(given, expected))
             return Results.Problem($"Send the admin API key in the {Header} header.", statusCode: StatusCodes.Status401Unauthorized, title: "Admin API key required");
         return await next(context);
-    }
-
-    private static bool Matches(string given, string expected)
-    {
-        // Hashing first makes the comparison length-independent as well as constant-time.
-        var a = SHA256.HashData(Encoding.UTF8.GetBytes(given));
-        var b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
-        return CryptographicOperations.FixedTimeEquals(a, b);
     }
 }

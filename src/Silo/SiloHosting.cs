@@ -91,7 +91,7 @@ public static class SiloHosting
         var routed = configuration.GetSection(RoutedKindsKey).Get<string[]>() is { Length: > 0 } kinds
             ? kinds.ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>(StringComparer.Ordinal) { GrainKinds.Global, GrainKinds.Domain };
-        services.AddSingleton(_ => new ClusterClient(silos, new ClusterClientOptions { KeyAffinity = true, Receipts = false }));
+        services.AddSingleton(_ => new ClusterClient(silos, new ClusterClientOptions { KeyAffinity = true, Receipts = false, ClusterKey = configuration[ClusterMembership.KeyKey] }));
         services.AddSingleton<IGrainClient>(sp => new RoutingGrainClient(sp.GetRequiredService<GrainRuntime>(), sp.GetRequiredService<ClusterClient>(), self, routed));
     }
 

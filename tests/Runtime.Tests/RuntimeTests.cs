@@ -125,3 +125,28 @@ public sealed class RuntimeTests
         }
     }
 }
+
+public sealed class ClusterKeyTests
+{
+    [Fact]
+    public async Task With_a_cluster_key_only_callers_holding_it_reach_grains()
+    {
+        await using var cluster = await Testing.TestCluster.StartAsync(new Testing.TestClusterOptions
+        {
+            Grains = catalog => catalog.Add(CounterGrain.Type),
+            Configuration = { [Hosting.ClusterMembership.KeyKey] = "s3cret" },
+        });
+        Assert.Equal(1, await cluster.Client.CallAsync<Increment, long>(CounterGrain.Id("k"), new Increment(1)));
+
+        using var http = new HttpClient();
+        var url = new Uri(cluster.Silos[0].Address, "/grains/counter?key=k");
+        using var anonymous = await http.PostAsync(url, new StringContent("""{"by":5}""", System.Text.Encoding.UTF8, "application/json"));
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("""{"by":5}""", System.Text.Encoding.UTF8, "application/json") };
+        wrong.Headers.Add(Hosting.GrainEndpoints.ClusterKeyHeader, "s3creT");
+        using var wrongAnswer = await http.SendAsync(wrong);
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, wrongAnswer.StatusCode);
+        Assert.Equal(1, await cluster.Client.CallAsync<Increment, long>(CounterGrain.Id("k"), new Increment(0)));
+    }
+}

@@ -69,6 +69,7 @@ public sealed class ClusterClient : IGrainClient, IDisposable
                     Content = new ByteArrayContent(command) { Headers = { ContentType = Json } },
                 };
                 if (callId is not null) request.Headers.Add(GrainEndpoints.CallIdHeader, callId);
+                if (_options.ClusterKey is { Length: > 0 } key) request.Headers.Add(GrainEndpoints.ClusterKeyHeader, key);
                 request.Headers.Add(GrainEndpoints.AttemptHeader, attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
                 var payload = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);

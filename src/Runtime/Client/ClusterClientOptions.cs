@@ -18,6 +18,9 @@ public sealed class ClusterClientOptions
     /// </summary>
     public bool Receipts { get; set; } = true;
 
+    /// <summary>The cluster's <c>Cluster:Key</c>, sent with every call when set.</summary>
+    public string? ClusterKey { get; set; }
+
     /// <summary>Send each grain to the silo that ranks first for it, so its activation stays warm and uncontended.</summary>
     public bool KeyAffinity { get; set; } = true;
 }

@@ -26,6 +26,7 @@ internal static class RemoteProblem
         {
             HttpStatusCode.NotFound => new UnknownGrainKindException(detail),
             HttpStatusCode.Conflict => new GrainConflictException(id, 0),
+            HttpStatusCode.Unauthorized => new GrainCallException($"Grain {id}: the silo refused the cluster key: {detail}", mayHaveBeenApplied: false),
             HttpStatusCode.BadRequest => new GrainCallException($"Grain {id} refused the command: {detail}", mayHaveBeenApplied: false, new ArgumentException(detail)),
             _ => new GrainCallException($"Grain {id}: {detail}", mayHaveBeenApplied),
         };

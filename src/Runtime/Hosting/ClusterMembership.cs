@@ -11,6 +11,9 @@ public static class ClusterMembership
     public const string SilosKey = "Cluster:Silos";
     public const string SelfKey = "Cluster:Self";
 
+    /// <summary>Shared secret silos and their clients present on the grain endpoint; unset leaves it open.</summary>
+    public const string KeyKey = "Cluster:Key";
+
     /// <exception cref="InvalidOperationException">An entry is not an http(s) URL; the message names it.</exception>
     public static IReadOnlyList<Uri> Silos(IConfiguration configuration)
     {

@@ -1,7 +1,10 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ThrottleCluster.Runtime.Hosting;
@@ -14,14 +17,19 @@ public static class GrainEndpoints
 {
     public const string CallIdHeader = "X-Call-Id";
     public const string AttemptHeader = "X-Call-Attempt";
+    public const string ClusterKeyHeader = "X-Cluster-Key";
     internal const string MayHaveBeenAppliedExtension = "mayHaveBeenApplied";
     private const int MaxCommandBytes = 64 * 1024;
 
     public static IEndpointConventionBuilder MapGrains(this IEndpointRouteBuilder endpoints)
         => endpoints.MapPost("/grains/{kind}", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, string kind, GrainRuntime runtime)
+    private static async Task<IResult> HandleAsync(HttpContext http, string kind, GrainRuntime runtime, IConfiguration configuration)
     {
+        // Grain calls can do anything an operator can (listings, refunds): with Cluster:Key set, only
+        // silos and clients holding it may make them.
+        if (configuration[ClusterMembership.KeyKey] is { Length: > 0 } key && !SecretsMatch(http.Request.Headers[ClusterKeyHeader].ToString(), key))
+            return Problem(StatusCodes.Status401Unauthorized, "Cluster key required", $"Send {ClusterMembership.KeyKey} in the {ClusterKeyHeader} header.");
         GrainId id;
         try
         {
@@ -61,6 +69,10 @@ public static class GrainEndpoints
             return Problem(StatusCodes.Status400BadRequest, "Invalid command", ex.Message);
         }
     }
+
+    /// <summary>Constant-time and length-independent, so timing reveals nothing of the secret.</summary>
+    public static bool SecretsMatch(string given, string expected)
+        => CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     private static bool TryReadCallHeaders(HttpRequest request, out string? callId, out int attempt, out string error)
     {

@@ -15,6 +15,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         if (options.SiloCount < 1) throw new ArgumentException($"SiloCount must be at least 1 (was {options.SiloCount}).", nameof(options));
         Silos = Enumerable.Range(0, options.SiloCount).Select(i => new TestSilo(i, options)).ToArray();
+        options.Client.ClusterKey ??= options.Configuration.GetValueOrDefault(Hosting.ClusterMembership.KeyKey);
         Client = new ClusterClient(Silos.Select(s => s.Address), options.Client);
     }
 
