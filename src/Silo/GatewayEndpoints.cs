@@ -24,7 +24,7 @@ public static class GatewayEndpoints
             }
             catch (ArgumentException ex)
             {
-                return Problems.BadRequest(ex.Message); // a peer without an IP address
+                return Problems.BadRequest(ex.Message); // an address the throttle keys refuse
             }
             catch (Runtime.GrainCallException ex)
             {
