@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using ThrottleCluster.Grains.Abstractions;
 using ThrottleCluster.Runtime;
+using ThrottleCluster.Runtime.Hosting;
 
 namespace ThrottleCluster.Silo;
 
@@ -16,10 +19,19 @@ public sealed record ListingRequest(
 
 public sealed record ListingResponse(IReadOnlyList<string> Grains, ListMode Mode, DateTimeOffset Until);
 
+/// <summary>Answer of <c>PUT /v1/admin/policy</c>: the policy now in force and its stored version.</summary>
+public sealed record PolicyResponse(long Version, ThrottlePolicy Policy);
+
+/// <summary>Answer of <c>GET /v1/admin/audit</c>: one silo's entries, newest first.</summary>
+/// <param name="Silo">The silo that answered: each keeps its own trail.</param>
+/// <param name="Capacity">Entries the silo keeps at most; older ones are gone even within the hours asked for.</param>
+public sealed record AuditResponse(string Silo, int Hours, int Capacity, int Count, IReadOnlyList<AuditEntry> Entries);
+
 /// <summary>Operator endpoints, all behind <see cref="AdminApiKey"/>.</summary>
 public static class AdminEndpoints
 {
     private static readonly TimeSpan MaxListing = TimeSpan.FromDays(365);
+    private const int MaxAuditHours = 24;
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints)
     {
@@ -52,7 +64,7 @@ public static class AdminEndpoints
             }
         });
 
-        admin.MapPut("/lists", async (ListingRequest request, IGrainClient grains, TimeProvider time, CancellationToken ct) =>
+        admin.MapPut("/lists", async (ListingRequest request, IGrainClient grains, AuditTrail audit, TimeProvider time, CancellationToken ct) =>
         {
             if (request.ExpiresInSeconds <= 0 || request.ExpiresInSeconds > MaxListing.TotalSeconds)
                 return Problems.BadRequest($"expiresInSeconds must be between 1 and {MaxListing.TotalSeconds:0} (was {request.ExpiresInSeconds}).");
@@ -61,6 +73,7 @@ public static class AdminEndpoints
             try
             {
                 var grainIds = await ApplyListingAsync(grains, request.Scope, request.Target, listing, ct);
+                audit.Record(AuditEntry.Listing(time.GetUtcNow(), request.Scope!.ToLowerInvariant(), ListedKeys(request.Scope, request.Target, audit.Hasher), listing));
                 return Results.Ok(new ListingResponse(grainIds, listing.Mode, listing.Until));
             }
             catch (ArgumentException ex)
@@ -74,6 +87,43 @@ public static class AdminEndpoints
         });
 
         admin.MapGet("/policy", (ThrottlePolicyStore policies) => Results.Ok(policies.Current));
+
+        admin.MapPut("/policy", async (HttpRequest http, LivePolicy live, CancellationToken ct) =>
+        {
+            ThrottlePolicy policy;
+            try
+            {
+                policy = await JsonSerializer.DeserializeAsync<ThrottlePolicy>(http.Body, PolicyJson.Options, ct)
+                         ?? throw new JsonException("The body is null; send the whole policy, as GET /v1/admin/policy shows it.");
+                policy.Validate(ThrottlePolicyStore.Section);
+            }
+            catch (JsonException ex)
+            {
+                return Problems.BadRequest($"The body is not a policy: {ex.Message}");
+            }
+            catch (ArgumentException ex)
+            {
+                return Problems.BadRequest(ex.Message);
+            }
+            try
+            {
+                return Results.Ok(new PolicyResponse(await live.ReplaceAsync(policy, ct), policy));
+            }
+            catch (GrainCallException ex)
+            {
+                return Problems.Unavailable($"The policy could not be stored, so no silo applies it: {ex.Message}");
+            }
+        });
+
+        admin.MapGet("/audit", (string? hours, AuditTrail audit, IConfiguration configuration) =>
+        {
+            var span = 1;
+            if (hours is not null && (!int.TryParse(hours, NumberStyles.None, CultureInfo.InvariantCulture, out span) || span < 1 || span > MaxAuditHours))
+                return Problems.BadRequest($"hours must be a whole number from 1 to {MaxAuditHours} (was '{hours}').");
+            var entries = audit.Since(audit.Now.AddHours(-span));
+            var silo = configuration[ClusterMembership.SelfKey] is { Length: > 0 } self ? self : Environment.MachineName;
+            return Results.Ok(new AuditResponse(silo, span, audit.Capacity, entries.Count, entries));
+        });
         return endpoints;
     }
 
@@ -98,6 +148,14 @@ public static class AdminEndpoints
                 throw new ArgumentException($"scope must be account, cidr or domain (was '{scope}').");
         }
     }
+
+    /// <summary>The audit's view of a listed target; only called once the listing has succeeded, so the target parses.</summary>
+    private static AuditKeys ListedKeys(string? scope, string target, AuditKeyHasher hasher) => scope?.ToLowerInvariant() switch
+    {
+        "account" => new AuditKeys(Account: hasher.Hash(ThrottleKeys.Account(target))),
+        "domain" => new AuditKeys(Domain: ThrottleKeys.Domain(target)),
+        _ => new AuditKeys(Network: hasher.Hash(target.Trim())),
+    };
 
     private static string NormalizedKey(string kind, string key) => kind switch
     {

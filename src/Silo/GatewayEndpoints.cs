@@ -13,14 +13,15 @@ public static class GatewayEndpoints
 {
     public static IEndpointRouteBuilder MapGatewayCheck(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/v1/gateway/check", async (HttpContext http, ClientAddressResolver clients, ResetGate gate, DecisionMetrics metrics, TimeProvider time, CancellationToken ct) =>
+        endpoints.MapGet("/v1/gateway/check", async (HttpContext http, ClientAddressResolver clients, ResetGate gate, DecisionMetrics metrics, AuditTrail audit, TimeProvider time, CancellationToken ct) =>
         {
             var client = clients.Resolve(http);
             var started = time.GetTimestamp();
+            var now = time.GetUtcNow();
             ResetDecision decision;
             try
             {
-                decision = await gate.CheckSourceAsync(Guid.NewGuid().ToString("N"), client.ToString(), time.GetUtcNow(), ct);
+                decision = await gate.CheckSourceAsync(Guid.NewGuid().ToString("N"), client.ToString(), now, ct);
             }
             catch (ArgumentException ex)
             {
@@ -31,6 +32,7 @@ public static class GatewayEndpoints
                 return Problems.Unavailable(ex.Message);
             }
             metrics.Record(decision, time.GetElapsedTime(started));
+            if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.SourceCheck(now, decision, client.ToString(), audit.Hasher));
             if (decision.Verdict != Verdict.RejectSource) return Results.NoContent();
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return Results.StatusCode(StatusCodes.Status429TooManyRequests);

@@ -32,6 +32,8 @@ public static class SiloHosting
             throw new InvalidOperationException(ex.Message, ex);
         }
         var secret = AccountHashSecret(configuration);
+        var policyRefresh = PolicyRefreshInterval.FromConfiguration(configuration);
+        var auditCapacity = configuration.GetValue(AuditTrail.CapacityKey, AuditTrail.DefaultCapacity);
 
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -41,15 +43,20 @@ public static class SiloHosting
         services.AddGrainRuntime(catalog =>
         {
             catalog.AddThrottleGrains(policies);
+            catalog.Add(PolicyGrain.Type);
             moreGrains?.Invoke(catalog);
         }, sp => sp.GetRequiredService<IGrainStorage>(), runtimeOptions);
         AddHotGrainRouting(services, configuration);
         services.AddSingleton<IGrainCalls, RuntimeGrainCalls>();
-        services.AddSingleton<IResetGate>(sp => new ResetGate(sp.GetRequiredService<IGrainCalls>(), secret));
+        services.AddSingleton(sp => new ResetGate(sp.GetRequiredService<IGrainCalls>(), secret));
+        services.AddSingleton(sp => new AuditTrail(new AuditKeyHasher(secret), auditCapacity, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IResetGate, AuditedResetGate>();
+        services.AddSingleton(policyRefresh);
+        services.AddSingleton<LivePolicy>();
+        services.AddHostedService<LivePolicyRefresh>();
         services.AddSingleton<DecisionMetrics>();
         services.TryAddSingleton(_ => new PrometheusMetrics());
         services.TryAddSingleton(_ => ClientAddressResolver.FromConfiguration(configuration));
-        services.AddSingleton(sp => (ResetGate)sp.GetRequiredService<IResetGate>());
         return builder;
     }
 
@@ -96,8 +103,8 @@ public static class SiloHosting
     }
 
     /// <summary>
-    /// Keys the distinct-account sketches. Every silo must use the same one; a process of its own
-    /// (embedded mode) may pick one at random.
+    /// Keys the distinct-account sketches and the audit trail's hashed keys. Every silo must use the
+    /// same one; a process of its own (embedded mode) may pick one at random.
     /// </summary>
     private static ulong AccountHashSecret(IConfiguration configuration)
     {

@@ -10,21 +10,33 @@ public sealed class ThrottlePolicyStore
 {
     public const string Section = "Throttle";
 
-    private volatile ThrottlePolicy _current;
+    private readonly Lock _replacing = new();
+    private volatile Versioned _current;
 
     public ThrottlePolicyStore(ThrottlePolicy initial)
     {
         initial.Validate(Section);
-        _current = initial;
+        _current = new Versioned(initial, 0);
     }
 
-    public ThrottlePolicy Current => _current;
+    public ThrottlePolicy Current => _current.Policy;
 
+    /// <summary>The stored live-policy version in force; 0 while the configured policy is.</summary>
+    public long Version => _current.Version;
+
+    /// <summary>Applies a stored policy unless this silo already runs that version or a later one.</summary>
+    /// <returns>Whether the policy was applied.</returns>
     /// <exception cref="ArgumentException">The policy is invalid; the current one stays.</exception>
-    public void Replace(ThrottlePolicy policy)
+    public bool Replace(ThrottlePolicy policy, long version)
     {
         policy.Validate(Section);
-        _current = policy;
+        // A PUT and the background refresh may apply the same version at once: only one may win.
+        lock (_replacing)
+        {
+            if (version <= _current.Version) return false;
+            _current = new Versioned(policy, version);
+            return true;
+        }
     }
 
     /// <summary>Binds the <c>Throttle</c> section over the defaults; a bad value names its key.</summary>
@@ -49,4 +61,6 @@ public sealed class ThrottlePolicyStore
             throw new InvalidOperationException(ex.Message, ex);
         }
     }
+
+    private sealed record Versioned(ThrottlePolicy Policy, long Version);
 }

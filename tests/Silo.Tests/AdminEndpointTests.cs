@@ -27,6 +27,8 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
         { "GET", "/v1/admin/grains/account?key=a@example.com" },
         { "GET", "/v1/admin/policy" },
         { "PUT", "/v1/admin/lists" },
+        { "PUT", "/v1/admin/policy" },
+        { "GET", "/v1/admin/audit?hours=1" },
     };
 
     [Theory]
