@@ -9,6 +9,11 @@ silo_ports=(${SILO_PORTS:-5101 5102})
 api_port=${API_PORT:-5100}
 
 if [ -f "$state/pids" ]; then echo "A cluster is already up (see $state/pids); run scripts/cluster-down.sh first." >&2; exit 1; fi
+for port in "$garnet_port" "${silo_ports[@]}" "$api_port"; do
+  if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+    echo "Port $port on 127.0.0.1 is already in use; move it with GARNET_PORT, SILO_PORTS or API_PORT." >&2; exit 1
+  fi
+done
 mkdir -p "$state"
 cd "$root"
 # Half a cluster is no use: if anything fails to come up, stop what did.
@@ -44,7 +49,7 @@ for port in "${silo_ports[@]}"; do
 done
 for port in "${silo_ports[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done
 
-start api env Storage__Redis="127.0.0.1:$garnet_port" Cluster__Silos="$silos" Email__PickupDirectory="$state/mail" \
+start api env Storage__Redis="127.0.0.1:$garnet_port" Cluster__Silos="$silos" Cluster__Key="$(cat "$state/cluster-key")" Email__PickupDirectory="$state/mail" \
   dotnet src/Api/bin/Release/net10.0/ThrottleCluster.Api.dll --contentRoot "$root/src/Api/bin/Release/net10.0" --urls "http://127.0.0.1:$api_port"
 wait_http "http://127.0.0.1:$api_port/healthz"
 

@@ -118,6 +118,7 @@ public static class PasswordResetEndpoints
             await Problems.WriteAsync(context, Problems.InvalidToken);
             return;
         }
+        await context.RequestServices.GetRequiredService<AccountRedemption>().RedeemedAsync(accountId, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";

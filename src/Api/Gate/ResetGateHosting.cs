@@ -1,4 +1,6 @@
 using ThrottleCluster.Api.Tokens;
+using ThrottleCluster.Runtime;
+using ThrottleCluster.Runtime.Client;
 using ThrottleCluster.Runtime.Hosting;
 using ThrottleCluster.Silo;
 
@@ -23,6 +25,9 @@ public static class ResetGateHosting
             throw new InvalidOperationException($"{ClusterMembership.SilosKey} is set, so {GrainStorageConfiguration.RedisKey} must name the engine the silos use (reset tokens and the outbox live there).");
         builder.Services.AddHttpClient(nameof(SiloResetGate), http => http.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<IResetGate>(sp => new SiloResetGate(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(SiloResetGate)), silos));
+        // Account grains live on the silos; this process's own runtime serves only reset tokens.
+        builder.Services.AddSingleton(_ => new ClusterClient(silos, new ClusterClientOptions { ClusterKey = builder.Configuration[ClusterMembership.KeyKey] }));
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AccountRedemption>(sp, (IGrainClient)sp.GetRequiredService<ClusterClient>()));
         return builder;
     }
 

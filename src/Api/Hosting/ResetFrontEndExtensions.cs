@@ -61,6 +61,7 @@ public static class ResetFrontEndExtensions
 
         services.TryAddSingleton(_ => new PrometheusMetrics());
         services.AddSingleton<ResetTokenService>();
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<AccountRedemption>(sp, sp.GetRequiredService<IGrainClient>()));
         services.AddSingleton<ResetEmailComposer>();
 
         services.AddSingleton<OutboxStatistics>();
