@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -21,7 +19,7 @@ public sealed class TestSilo
     {
         Index = index;
         _options = options;
-        Address = new Uri($"http://127.0.0.1:{FreePort()}");
+        Address = new Uri($"http://{LoopbackPort.Host}:{LoopbackPort.Free()}");
     }
 
     public int Index { get; }
@@ -90,12 +88,5 @@ public sealed class TestSilo
         _storage = null;
         if (storage is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync();
         else if (storage is IDisposable disposable) disposable.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
