@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmarks, load runs and the attack simulator: not part of the test command (they take minutes
+# and want a quiet machine). Everything runs on 127.0.0.1 and is bounded in count and time.
+# Usage: scripts/bench.sh micro | load [--seconds 5] | decisions | attack [--requests N ...]
+# (see BENCHMARKS.md for every verb's options and the figures they produced).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+[ $# -gt 0 ] || { sed -n '2,5p' "$0" | sed 's/^# //'; exit 2; }
+dotnet tool restore >/dev/null
+for project in src/Api src/Silo bench/ThrottleCluster.Benchmarks; do
+  dotnet build -c Release "$project" -v q -nologo >/dev/null
+done
+exec dotnet bench/ThrottleCluster.Benchmarks/bin/Release/net10.0/ThrottleCluster.Benchmarks.dll "$@"
