@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Serialization;
 using ThrottleCluster.Grains.Abstractions;
 using ThrottleCluster.Runtime;
@@ -24,7 +23,7 @@ public static class DecisionEndpoints
 
     public static IEndpointRouteBuilder MapDecisions(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/v1/decisions", async (DecisionRequest request, IResetGate gate, DecisionMetrics metrics, TimeProvider time, CancellationToken ct) =>
+        endpoints.MapPost("/v1/decisions", async (DecisionRequest request, IResetGate gate, TimeProvider time, CancellationToken ct) =>
         {
             if (string.IsNullOrWhiteSpace(request.ClientIp) || string.IsNullOrWhiteSpace(request.Login))
                 return Problems.BadRequest("clientIp and login are required.");
@@ -33,36 +32,23 @@ public static class DecisionEndpoints
                 request.ClientIp,
                 request.Login,
                 request.RecipientDomain ?? DomainOf(request.Login));
-            return await DecideAsync(attempt, gate, metrics, time, ct) switch
+            try
             {
-                { Error: { } error } => error,
-                { Decision: { } decision } => Results.Ok(new DecisionResponse(decision.RequestId, decision.Verdict,
-                    (int)Math.Ceiling(decision.RetryAfter.TotalSeconds), decision.Denied, decision.WouldDeny)),
-                _ => throw new UnreachableException(),
-            };
+                var decision = await gate.DecideAsync(attempt, time.GetUtcNow(), ct);
+                return Results.Ok(new DecisionResponse(decision.RequestId, decision.Verdict,
+                    (int)Math.Ceiling(decision.RetryAfter.TotalSeconds), decision.Denied, decision.WouldDeny));
+            }
+            catch (ArgumentException ex)
+            {
+                return Problems.BadRequest(ex.Message);
+            }
+            catch (GrainCallException ex)
+            {
+                // Fail closed: without a persisted decision the caller must not send.
+                return Problems.Unavailable($"No decision could be persisted: {ex.Message}");
+            }
         });
         return endpoints;
-    }
-
-    /// <summary>Decides, records metrics, and turns bad input and an unreachable engine into problems.</summary>
-    public static async Task<(ResetDecision? Decision, IResult? Error)> DecideAsync(ResetAttempt attempt, IResetGate gate, DecisionMetrics metrics, TimeProvider time, CancellationToken ct)
-    {
-        var started = time.GetTimestamp();
-        try
-        {
-            var decision = await gate.DecideAsync(attempt, time.GetUtcNow(), ct);
-            metrics.Record(decision, time.GetElapsedTime(started));
-            return (decision, null);
-        }
-        catch (ArgumentException ex)
-        {
-            return (null, Problems.BadRequest(ex.Message));
-        }
-        catch (GrainCallException ex)
-        {
-            // Fail closed: without a persisted decision the caller must not send.
-            return (null, Problems.Unavailable($"No decision could be persisted: {ex.Message}"));
-        }
     }
 
     public static string DomainOf(string login)

@@ -50,7 +50,7 @@ public static class SiloHosting
         services.AddSingleton<IGrainCalls, RuntimeGrainCalls>();
         services.AddSingleton(sp => new ResetGate(sp.GetRequiredService<IGrainCalls>(), secret));
         services.AddSingleton(sp => new AuditTrail(new AuditKeyHasher(secret), auditCapacity, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IResetGate, AuditedResetGate>();
+        services.AddSingleton<IResetGate, RecordedResetGate>();
         services.AddSingleton(policyRefresh);
         services.AddSingleton<LivePolicy>();
         services.AddHostedService<LivePolicyRefresh>();

@@ -1,4 +1,5 @@
 using System.Net;
+using SiloVerdict = ThrottleCluster.Grains.Abstractions.Verdict;
 using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Api.Gate;
@@ -40,4 +41,12 @@ public sealed record GateDecision(GateVerdict Verdict, TimeSpan? RetryAfter = nu
     public static GateDecision Send { get; } = new(GateVerdict.Send);
     public static GateDecision Suppress { get; } = new(GateVerdict.Suppress);
     public static GateDecision RejectSource(TimeSpan retryAfter) => new(GateVerdict.RejectSource, retryAfter);
+
+    /// <summary>A silo's verdict as the Api acts on it.</summary>
+    public static GateDecision Of(SiloVerdict verdict, TimeSpan retryAfter) => verdict switch
+    {
+        SiloVerdict.Send => Send,
+        SiloVerdict.Suppress => Suppress,
+        _ => RejectSource(retryAfter),
+    };
 }

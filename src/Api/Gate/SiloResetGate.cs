@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ThrottleCluster.Grains.Abstractions;
 using ThrottleCluster.Runtime;
 using ThrottleCluster.Silo;
 
@@ -44,12 +43,7 @@ public sealed class SiloResetGate(HttpClient http, IReadOnlyList<Uri> silos) : I
                     throw new GrainCallException($"Silo {silo} could not decide (HTTP {(int)response.StatusCode}).", mayHaveBeenApplied: response.StatusCode != HttpStatusCode.BadRequest);
                 var decision = await response.Content.ReadFromJsonAsync<DecisionResponse>(Json, ct)
                                ?? throw new GrainCallException($"Silo {silo} answered an empty decision.", mayHaveBeenApplied: true);
-                return decision.Verdict switch
-                {
-                    Verdict.Send => GateDecision.Send,
-                    Verdict.Suppress => GateDecision.Suppress,
-                    _ => GateDecision.RejectSource(TimeSpan.FromSeconds(decision.RetryAfterSeconds)),
-                };
+                return GateDecision.Of(decision.Verdict, TimeSpan.FromSeconds(decision.RetryAfterSeconds));
             }
         }
         throw new GrainCallException($"No silo of {silos.Count} could be reached: {unreachable?.Message}", mayHaveBeenApplied: false, unreachable);

@@ -4,14 +4,17 @@ using ThrottleCluster.Grains.Abstractions;
 namespace ThrottleCluster.Silo;
 
 /// <summary>
-/// The gate every caller of <see cref="IResetGate"/> gets, the embedded Api included: decides, then
-/// records suppressions and rejections in the audit trail.
+/// The gate every caller of <see cref="IResetGate"/> gets, the embedded Api included: decides, counts
+/// the decision in the metrics and records suppressions and rejections in the audit trail, so no
+/// caller has to remember either.
 /// </summary>
-public sealed class AuditedResetGate(ResetGate gate, AuditTrail audit) : IResetGate
+public sealed class RecordedResetGate(ResetGate gate, DecisionMetrics metrics, AuditTrail audit, TimeProvider time) : IResetGate
 {
     public async Task<ResetDecision> DecideAsync(ResetAttempt attempt, DateTimeOffset now, CancellationToken ct = default)
     {
+        var started = time.GetTimestamp();
         var decision = await gate.DecideAsync(attempt, now, ct);
+        metrics.Record(decision, time.GetElapsedTime(started));
         if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.Decision(now, decision, attempt, audit.Hasher));
         return decision;
     }
