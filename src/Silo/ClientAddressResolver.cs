@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using ThrottleCluster.Runtime.Hosting;
 
 namespace ThrottleCluster.Silo;
 
@@ -45,13 +46,7 @@ public sealed class ClientAddressResolver
     /// </summary>
     /// <exception cref="FormatException">An entry is not an address or CIDR range; the message names it.</exception>
     public static ClientAddressResolver FromConfiguration(IConfiguration configuration)
-    {
-        var section = configuration.GetSection(TrustedProxiesKey);
-        IEnumerable<string> cidrs = section.Value is { } single
-            ? single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            : section.GetChildren().Select(c => c.Value ?? "").ToArray() is { Length: > 0 } children ? children : DefaultTrustedProxies;
-        return FromCidrs(cidrs);
-    }
+        => FromCidrs(ConfigurationLists.Read(configuration, TrustedProxiesKey) ?? DefaultTrustedProxies);
 
     /// <summary>Parses CIDR ranges (a bare address means a single host).</summary>
     /// <exception cref="FormatException">An entry is not an address or CIDR range; the message names it.</exception>

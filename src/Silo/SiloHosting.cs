@@ -95,7 +95,7 @@ public static class SiloHosting
         var silos = ClusterMembership.Silos(configuration);
         var self = ClusterMembership.SelfIndex(configuration, silos);
         if (silos.Count < 2 || self < 0) return;
-        var routed = configuration.GetSection(RoutedKindsKey).Get<string[]>() is { Length: > 0 } kinds
+        var routed = ConfigurationLists.Read(configuration, RoutedKindsKey) is { Count: > 0 } kinds
             ? kinds.ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>(StringComparer.Ordinal) { GrainKinds.Global, GrainKinds.Domain };
         services.AddSingleton(_ => new ClusterClient(silos, new ClusterClientOptions { KeyAffinity = true, Receipts = false, ClusterKey = configuration[ClusterMembership.KeyKey] }));

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace ThrottleCluster.Runtime.Hosting;
 
 /// <summary>
-/// The silos of a cluster as configured: <c>Cluster:Silos</c> (a list, or one comma-separated value)
+/// The silos of a cluster as configured: <c>Cluster:Silos</c> (see <see cref="ConfigurationLists"/>)
 /// and, on a silo, <c>Cluster:Self</c>, its own entry in that list.
 /// </summary>
 public static class ClusterMembership
@@ -16,13 +16,7 @@ public static class ClusterMembership
 
     /// <exception cref="InvalidOperationException">An entry is not an http(s) URL; the message names it.</exception>
     public static IReadOnlyList<Uri> Silos(IConfiguration configuration)
-    {
-        var section = configuration.GetSection(SilosKey);
-        var entries = section.Value is { } single
-            ? single.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            : section.GetChildren().Select(c => c.Value ?? "").ToArray();
-        return entries.Select(e => Parse(SilosKey, e)).ToList();
-    }
+        => (ConfigurationLists.Read(configuration, SilosKey) ?? []).Select(e => Parse(SilosKey, e)).ToList();
 
     /// <summary>This silo's index in <paramref name="silos"/>, or -1 when <c>Cluster:Self</c> is not set.</summary>
     public static int SelfIndex(IConfiguration configuration, IReadOnlyList<Uri> silos)
