@@ -141,7 +141,14 @@ public sealed record DomainPolicy
 /// <summary>Service-wide: a budget per minute and a surge breaker that degrades in stages.</summary>
 public sealed record GlobalPolicy
 {
+    /// <summary>Emails per minute, metered evenly: one every 60/PerMinute seconds.</summary>
     public int PerMinute { get; init; } = 1000;
+    /// <summary>
+    /// At most this many at once after a quiet spell: over any span of s seconds at most
+    /// Burst + PerMinute * s / 60. Unset: three seconds' worth (<see cref="BurstSize"/>).
+    /// </summary>
+    public int? Burst { get; init; }
+    public int BurstSize => Burst ?? Math.Max(1, PerMinute / 20);
     /// <summary>Demand (requests per minute reaching the global grain) at this multiple of the budget tightens.</summary>
     public double TightenAt { get; init; } = 1;
     /// <summary>Demand at this multiple of the budget sheds sources without a clean record.</summary>
@@ -158,6 +165,7 @@ public sealed record GlobalPolicy
     {
         var check = new PolicyCheck(section);
         check.Range(nameof(PerMinute), PerMinute, 1, 10_000_000);
+        if (Burst is { } burst) check.Range(nameof(Burst), burst, 1, PerMinute);
         check.Number(nameof(TightenAt), TightenAt, 0.01, 1000);
         check.Number(nameof(ShedAt), ShedAt, TightenAt, 1000);
         check.Duration(nameof(Hold), Hold, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));

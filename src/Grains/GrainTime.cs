@@ -16,6 +16,9 @@ public static class GrainTime
         return seconds;
     }
 
+    /// <summary>For budgets metered finer than a second; only ever compared, never stored as four bytes.</summary>
+    public static long Microseconds(DateTimeOffset time) => Seconds(time) * 1_000_000 + (time - Epoch).Ticks % TimeSpan.TicksPerSecond / 10;
+
     public static long Seconds(TimeSpan span) => span.Ticks / TimeSpan.TicksPerSecond;
 
     public static DateTimeOffset ToTime(long seconds) => Epoch.AddSeconds(seconds);

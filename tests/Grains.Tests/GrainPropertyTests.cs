@@ -10,7 +10,7 @@ public class GrainPropertyTests
     // Tight policies make the rare paths (blocks, surges, ceilings, a full send log) common in short histories.
     private static readonly SourcePolicy TightSource = new() { Burst = 3, PerDay = 8, DistinctAccounts = 4, CleanDistinct = 1, DistinctWindow = TimeSpan.FromMinutes(10) };
     private static readonly DomainPolicy TightDomain = new() { Floor = 2, Ceiling = 6, BaselineWindow = TimeSpan.FromMinutes(5) };
-    private static readonly GlobalPolicy TightGlobal = new() { PerMinute = 4, Hold = TimeSpan.FromMinutes(2) };
+    private static readonly GlobalPolicy TightGlobal = new() { PerMinute = 4, Burst = 2, Hold = TimeSpan.FromMinutes(2) };
     private static readonly AccountPolicy LooseAccount = new() { TokenLifetime = TimeSpan.Zero, Cooldown = TimeSpan.FromSeconds(1), MaxCooldown = TimeSpan.FromSeconds(4) };
 
     public static TheoryData<string> Kinds => new() { "account", "account-loose", "ip", "ip-tight", "domain", "domain-tight", "global", "global-tight" };

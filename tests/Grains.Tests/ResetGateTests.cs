@@ -133,7 +133,7 @@ public class ResetGateTests
     [Fact]
     public void A_shadowed_rule_is_reported_as_would_deny_and_not_enforced()
     {
-        var gate = new GateHarness(new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = 1, Shadow = Rule.Budget | Rule.Surge } });
+        var gate = new GateHarness(new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = 1, Burst = 1, Shadow = Rule.Budget | Rule.Surge } });
         gate.Ask("203.0.113.7", "alice@example.com");
         var decision = gate.Ask("203.0.113.8", "bob@example.com");
         Assert.Equal(Verdict.Send, decision.Verdict);
