@@ -8,6 +8,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [ $# -gt 0 ] || { sed -n '2,5p' "$0" | sed 's/^# //'; exit 2; }
 dotnet tool restore >/dev/null
+if [ "$1" = attack ]; then
+  # The flood simulator is the admin CLI's `throttlectl attack`; it starts the Release Api it floods.
+  for project in src/Api src/Cli; do
+    dotnet build -c Release "$project" -v q -nologo >/dev/null
+  done
+  exec dotnet src/Cli/bin/Release/net10.0/ThrottleCluster.Cli.dll "$@"
+fi
 for project in src/Api src/Silo bench/ThrottleCluster.Benchmarks; do
   dotnet build -c Release "$project" -v q -nologo >/dev/null
 done

@@ -6,9 +6,9 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ThrottleCluster.Benchmarks;
 
 // micro [BenchmarkDotNet args]   grain logic and the full decision, in process, with allocations
-// attack [--scenario rotate|single|slow] [--requests N] ...  flood simulator against an Api, JSON on stdout
 // decisions [--in-flight N] [--seconds N] [--rate R] [--rate-seconds N]  full decision through a silo's HTTP API
 // load  [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...]   throughput harness, JSON on stdout
+// (the flood simulator is `throttlectl attack`, in src/Cli)
 var verb = args.FirstOrDefault() ?? "";
 switch (verb)
 {
@@ -25,11 +25,9 @@ switch (verb)
         return 0;
     case "load":
         return await LoadHarness.RunAsync(args.Skip(1).ToArray());
-    case "attack":
-        return await AttackSimulator.RunAsync(args.Skip(1).ToArray());
     case "decisions":
         return await DecisionLoad.RunAsync(args.Skip(1).ToArray());
     default:
-        Console.Error.WriteLine("usage: ThrottleCluster.Benchmarks micro [BenchmarkDotNet args] | load [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...] | attack [--scenario rotate|single|slow] [--requests N] [--accounts M] [--sources K] ... | decisions [--in-flight N] [--rate R] (see BENCHMARKS.md)");
+        Console.Error.WriteLine("usage: ThrottleCluster.Benchmarks micro [BenchmarkDotNet args] | load [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...] | decisions [--in-flight N] [--rate R] (see BENCHMARKS.md)");
         return 2;
 }

@@ -1,0 +1,27 @@
+namespace ThrottleCluster.Cli.Attack;
+
+/// <summary>The flood's settings; each is a <c>throttlectl attack</c> option of the same name (BENCHMARKS.md).</summary>
+public sealed class AttackOptions
+{
+    public string Api { get; set; } = "http://127.0.0.1:5100";
+    public bool Attach { get; set; }
+    public string WorkDir { get; set; } = "/tmp/tc-attack";
+    public string? MailDir { get; set; }
+    public string ApiDll { get; set; } = "src/Api/bin/Release/net10.0/ThrottleCluster.Api.dll";
+    public string Scenario { get; set; } = "rotate"; // rotate | single | slow
+    public int Accounts { get; set; } = 1_000_000;
+    public long Requests { get; set; } = 10_000;
+    public int Sources { get; set; } = 10_000;
+    public int SourcesPerPrefix { get; set; } = 50;
+    public int Domains { get; set; } = 1000;
+    public int LegitEvery { get; set; } = 1000;
+    public double LegitTwice { get; set; } = 0.5;
+    public int Concurrency { get; set; } = 64;
+    public double Rate { get; set; } // requests per second over all workers, 0 = as fast as possible
+    public double MaxSeconds { get; set; } = 1500;
+    public double DrainSeconds { get; set; } = 120;
+    public int GlobalBudgetPerMinute { get; set; } = 1000;
+    public double LegitTarget { get; set; } = 0.99;
+    public string? Out { get; set; }
+    public bool WriteAccountsOnly { get; set; }
+}

@@ -1,0 +1,3 @@
+using ThrottleCluster.Cli;
+
+return await Throttlectl.RunAsync(args, CliIo.FromConsole());
