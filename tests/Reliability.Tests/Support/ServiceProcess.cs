@@ -24,12 +24,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly Func<CancellationToken, Task<bool>> _isReady;
+    private readonly Action<string>? _onLine;
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
     private Process? _watchdog;
 
     private ServiceProcess(string name, int port, string fileName, IReadOnlyList<string> arguments,
-        IReadOnlyDictionary<string, string> environment, Func<CancellationToken, Task<bool>> isReady)
+        IReadOnlyDictionary<string, string> environment, Func<CancellationToken, Task<bool>> isReady, Action<string>? onLine)
     {
         Name = name;
         Port = port;
@@ -37,6 +38,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         _arguments = arguments;
         _environment = environment;
         _isReady = isReady;
+        _onLine = onLine;
     }
 
     public string Name { get; }
@@ -51,11 +53,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
-    /// <summary>Starts the process and waits until <paramref name="isReady"/> answers true.</summary>
+    /// <summary>
+    /// Starts the process and waits until <paramref name="isReady"/> answers true. Every line it
+    /// writes (standard output and error) also goes to <paramref name="onLine"/>, when given.
+    /// </summary>
     public static async Task<ServiceProcess> StartAsync(string name, int port, string fileName, IReadOnlyList<string> arguments,
-        IReadOnlyDictionary<string, string> environment, Func<CancellationToken, Task<bool>> isReady, TimeSpan startupTimeout)
+        IReadOnlyDictionary<string, string> environment, Func<CancellationToken, Task<bool>> isReady, TimeSpan startupTimeout,
+        Action<string>? onLine = null)
     {
-        var service = new ServiceProcess(name, port, fileName, arguments, environment, isReady);
+        var service = new ServiceProcess(name, port, fileName, arguments, environment, isReady, onLine);
         try
         {
             await service.StartAsync(startupTimeout);
@@ -157,6 +163,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private void Keep(string? line)
     {
         if (line is null) return;
+        _onLine?.Invoke(line);
         _output.Enqueue(line);
         while (_output.Count > OutputLinesKept) _output.TryDequeue(out _);
     }

@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ThrottleCluster.Reliability.Tests.Support;
+
+/// <summary>
+/// A TCP proxy on 127.0.0.1 between a client (a silo) and a server (Garnet) that a test can make
+/// misbehave: <see cref="DropAll"/> cuts every open connection, <see cref="RefuseNew"/> closes new
+/// ones as soon as they arrive, and <see cref="Delay"/> holds every chunk of data, both ways, that
+/// long before passing it on. <see cref="Heal"/> ends the faults. Bytes are never altered.
+/// </summary>
+public sealed class TcpFaultProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly IPEndPoint _target;
+    private readonly ConcurrentDictionary<Connection, byte> _connections = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+    private volatile bool _refuse;
+    private long _delayTicks;
+    private int _accepted;
+
+    public TcpFaultProxy(IPEndPoint target)
+    {
+        _target = target;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    /// <summary>Connections accepted and passed on so far.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    public TimeSpan Delay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _delayTicks));
+        set => Interlocked.Exchange(ref _delayTicks, value.Ticks);
+    }
+
+    public void RefuseNew() => _refuse = true;
+
+    public void DropAll()
+    {
+        foreach (var connection in _connections.Keys) connection.Abort();
+    }
+
+    public void Heal()
+    {
+        _refuse = false;
+        Delay = TimeSpan.Zero;
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            if (_refuse)
+            {
+                client.Close(0); // a reset, as a firewall rejecting would send
+                continue;
+            }
+            _ = PassOnAsync(client);
+        }
+    }
+
+    private async Task PassOnAsync(Socket client)
+    {
+        var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.NoDelay = true;
+        var connection = new Connection(client, server);
+        _connections[connection] = 0;
+        try
+        {
+            await server.ConnectAsync(_target, _stop.Token);
+            Interlocked.Increment(ref _accepted);
+            await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            connection.Abort();
+            _connections.TryRemove(connection, out _);
+        }
+    }
+
+    private async Task PumpAsync(Socket from, Socket to)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                if (read == 0) return;
+                if (Delay is { Ticks: > 0 } delay) await Task.Delay(delay, _stop.Token);
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        DropAll();
+        await _accepting;
+        _stop.Dispose();
+    }
+
+    private sealed class Connection(Socket client, Socket server)
+    {
+        public void Abort()
+        {
+            // Linger 0: the peers see a reset, as when a network path dies, not a polite close.
+            client.Close(0);
+            server.Close(0);
+        }
+    }
+}
