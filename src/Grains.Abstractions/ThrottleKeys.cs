@@ -19,16 +19,20 @@ public static class ThrottleKeys
     private const int MaxAccountLength = 320;
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true };
 
-    /// <summary>Email (trimmed, lower-cased, domain in punycode) or account id (trimmed, lower-cased).</summary>
+    /// <summary>
+    /// Email (trimmed, NFKC, lower-cased, domain in punycode) or account id (trimmed, NFKC,
+    /// lower-cased). NFKC first, so compatibility spellings (fullwidth <c>ａｌｉｃｅ＠example.com</c>,
+    /// decomposed accents, ligatures) share the quota of the plain spelling they stand for. Letters
+    /// of different scripts stay different (Cyrillic <c>а</c> is not Latin <c>a</c>): they name a
+    /// different mailbox, and a mixed-script domain is a different domain, keyed as its punycode.
+    /// </summary>
     public static string Account(string login)
     {
         ArgumentNullException.ThrowIfNull(login);
-        var value = login.Trim();
+        var value = CompatibilityNormalized(login).Trim();
         var at = value.LastIndexOf('@');
         if (value.Length == 0 || at == 0) throw Bad("Login", login, "has no account name");
-        var key = at < 0
-            ? value.ToLowerInvariant()
-            : $"{value[..at].ToLowerInvariant()}@{AsciiDomain(value[(at + 1)..], "Login", login)}";
+        var key = at < 0 ? value : $"{value[..at]}@{AsciiDomain(value[(at + 1)..], "Login", login)}";
         if (key.Length > MaxAccountLength) throw Bad("Login", login, $"is longer than {MaxAccountLength} characters");
         foreach (var c in key)
         {
@@ -117,6 +121,20 @@ public static class ThrottleKeys
         return h ^ (h >> 33);
     }
 
+    /// <summary>NFKC, then lower case, then NFKC again (lower-casing can undo it): the same key however often it is applied.</summary>
+    private static string CompatibilityNormalized(string login)
+    {
+        try
+        {
+            var folded = login.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+            return folded.IsNormalized(NormalizationForm.FormKC) ? folded : folded.Normalize(NormalizationForm.FormKC);
+        }
+        catch (ArgumentException)
+        {
+            throw Bad("Login", login, "is not valid Unicode");
+        }
+    }
+
     private static string AsciiDomain(string domain, string what, string original)
     {
         var value = domain.Trim();
@@ -130,6 +148,9 @@ public static class ThrottleKeys
         {
             throw Bad(what, original, "does not have a valid domain name");
         }
+        // Mapping turns other full stops ("。") into '.': a root dot spelled that way goes too.
+        if (ascii.EndsWith('.')) ascii = ascii[..^1];
+        if (ascii.Length == 0) throw Bad(what, original, "does not have a valid domain name");
         if (ascii.Length > 253) throw Bad(what, original, "has a domain longer than 253 characters");
         return ascii;
     }

@@ -12,6 +12,7 @@ public sealed class DecisionMetrics : IDisposable
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _findings;
     private readonly Histogram<double> _duration;
+    private readonly long[] _totals = new long[Enum.GetValues<Verdict>().Length];
 
     public DecisionMetrics()
     {
@@ -24,10 +25,14 @@ public sealed class DecisionMetrics : IDisposable
     {
         var verdict = new KeyValuePair<string, object?>("verdict", decision.Verdict.ToString());
         _decisions.Add(1, verdict);
+        Interlocked.Increment(ref _totals[(int)decision.Verdict]);
         _duration.Record(elapsed.TotalMilliseconds, verdict);
         Count(decision.Denied, "enforced");
         Count(decision.WouldDeny, "shadow");
     }
+
+    /// <summary>Decisions with this verdict since start: the value <c>tc.decisions</c> shows.</summary>
+    public long Total(Verdict verdict) => Interlocked.Read(ref _totals[(int)verdict]);
 
     private void Count(Findings findings, string mode)
     {

@@ -55,6 +55,11 @@ public static class SiloHosting
         services.AddSingleton<LivePolicy>();
         services.AddHostedService<LivePolicyRefresh>();
         services.AddSingleton<DecisionMetrics>();
+        services.AddSingleton<GlobalStatusMonitor>();
+        services.AddSingleton<IGlobalStatus>(sp => sp.GetRequiredService<GlobalStatusMonitor>());
+        services.AddHostedService(sp => sp.GetRequiredService<GlobalStatusMonitor>());
+        services.AddSingleton<GlobalStatusMetrics>();
+        services.AddOtlpMetricExport();
         services.TryAddSingleton(_ => new PrometheusMetrics());
         services.TryAddSingleton(_ => ClientAddressResolver.FromConfiguration(configuration));
         return builder;
@@ -73,6 +78,7 @@ public static class SiloHosting
     {
         // Listen from the start: measurements made before the first scrape would be lost.
         app.Services.GetRequiredService<PrometheusMetrics>();
+        app.Services.GetRequiredService<GlobalStatusMetrics>();
         app.Services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -81,6 +87,7 @@ public static class SiloHosting
         app.MapDecisions();
         app.MapGatewayCheck();
         app.MapAdmin();
+        app.MapSiloStatus();
         return app;
     }
 

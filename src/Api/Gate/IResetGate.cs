@@ -1,4 +1,5 @@
 using System.Net;
+using ThrottleCluster.Grains.Abstractions;
 using SiloVerdict = ThrottleCluster.Grains.Abstractions.Verdict;
 using ThrottleCluster.Silo;
 
@@ -36,17 +37,18 @@ public enum GateVerdict
 }
 
 /// <param name="RetryAfter">For <see cref="GateVerdict.RejectSource"/>: when the source may try again.</param>
-public sealed record GateDecision(GateVerdict Verdict, TimeSpan? RetryAfter = null)
+/// <param name="Denied">The enforced rules by scope, for operators (the dashboard's throttled networks and domains); never shown to the caller.</param>
+public sealed record GateDecision(GateVerdict Verdict, TimeSpan? RetryAfter = null, Findings? Denied = null)
 {
     public static GateDecision Send { get; } = new(GateVerdict.Send);
     public static GateDecision Suppress { get; } = new(GateVerdict.Suppress);
     public static GateDecision RejectSource(TimeSpan retryAfter) => new(GateVerdict.RejectSource, retryAfter);
 
     /// <summary>A silo's verdict as the Api acts on it.</summary>
-    public static GateDecision Of(SiloVerdict verdict, TimeSpan retryAfter) => verdict switch
+    public static GateDecision Of(SiloVerdict verdict, TimeSpan retryAfter, Findings denied) => verdict switch
     {
-        SiloVerdict.Send => Send,
-        SiloVerdict.Suppress => Suppress,
-        _ => RejectSource(retryAfter),
+        SiloVerdict.Send => new(GateVerdict.Send, Denied: denied),
+        SiloVerdict.Suppress => new(GateVerdict.Suppress, Denied: denied),
+        _ => new(GateVerdict.RejectSource, retryAfter, denied),
     };
 }

@@ -12,6 +12,6 @@ public sealed class InProcessResetGate(GrainGate gate, TimeProvider time) : IRes
         var attempt = new ResetAttempt(Guid.NewGuid().ToString("N"), request.ClientIp.ToString(), request.Login,
             request.RecipientDomain ?? DecisionEndpoints.DomainOf(request.Login));
         var decision = await gate.DecideAsync(attempt, time.GetUtcNow(), ct);
-        return GateDecision.Of(decision.Verdict, decision.RetryAfter);
+        return GateDecision.Of(decision.Verdict, decision.RetryAfter, decision.Denied);
     }
 }

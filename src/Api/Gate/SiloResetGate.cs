@@ -43,7 +43,7 @@ public sealed class SiloResetGate(HttpClient http, IReadOnlyList<Uri> silos) : I
                     throw new GrainCallException($"Silo {silo} could not decide (HTTP {(int)response.StatusCode}).", mayHaveBeenApplied: response.StatusCode != HttpStatusCode.BadRequest);
                 var decision = await response.Content.ReadFromJsonAsync<DecisionResponse>(Json, ct)
                                ?? throw new GrainCallException($"Silo {silo} answered an empty decision.", mayHaveBeenApplied: true);
-                return GateDecision.Of(decision.Verdict, TimeSpan.FromSeconds(decision.RetryAfterSeconds));
+                return GateDecision.Of(decision.Verdict, TimeSpan.FromSeconds(decision.RetryAfterSeconds), decision.Denied);
             }
         }
         throw new GrainCallException($"No silo of {silos.Count} could be reached: {unreachable?.Message}", mayHaveBeenApplied: false, unreachable);

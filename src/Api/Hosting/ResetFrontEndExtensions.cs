@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using ThrottleCluster.Api.Accounts;
+using ThrottleCluster.Api.Dashboard;
 using ThrottleCluster.Api.Email;
 using ThrottleCluster.Api.Endpoints;
 using ThrottleCluster.Api.Gate;
@@ -65,6 +66,11 @@ public static class ResetFrontEndExtensions
         services.AddSingleton<ResetEmailComposer>();
 
         services.AddSingleton<OutboxStatistics>();
+        services.AddSingleton<OutboxDepthGauge>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDepthGauge>());
+        services.TryAddSingleton<GateDecisionMetrics>();
+        services.TryAddSingleton<ThrottledTargets>();
+        services.AddOtlpMetricExport();
         services.AddSingleton<IOutbox>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsClusterMode
             ? ActivatorUtilities.CreateInstance<RedisOutbox>(sp)
             : ActivatorUtilities.CreateInstance<MemoryOutbox>(sp));
@@ -78,7 +84,7 @@ public static class ResetFrontEndExtensions
         return services;
     }
 
-    /// <summary>Exception handler, <c>/healthz</c> (grain storage reachable), <c>/metrics</c> and the password-reset endpoints.</summary>
+    /// <summary>Exception handler, <c>/healthz</c> (grain storage reachable), <c>/metrics</c>, <c>/dashboard</c> and the password-reset endpoints.</summary>
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -89,6 +95,7 @@ public static class ResetFrontEndExtensions
         app.Services.GetRequiredService<PrometheusMetrics>(); // listen before the first request
         app.MapStorageHealth();
         app.MapPrometheusMetrics();
+        app.MapDashboard();
         app.MapPasswordResets();
         return app;
     }

@@ -1,0 +1,45 @@
+using System.Net;
+using ThrottleCluster.Api.Gate;
+using ThrottleCluster.Grains.Abstractions;
+
+namespace ThrottleCluster.Api.Dashboard;
+
+/// <summary>
+/// The networks and recipient domains throttled most lately, from the decisions this Api got back.
+/// Sources are kept only as their network (IPv4 /24, IPv6 /48, as the network grains key them):
+/// never a full address, and never an email.
+/// </summary>
+public sealed class ThrottledTargets(TimeProvider time)
+{
+    public const int Capacity = 1_000;
+    public static readonly TimeSpan HalfLife = TimeSpan.FromMinutes(5);
+
+    public DecayingTopList Networks { get; } = new(Capacity, HalfLife, time);
+
+    public DecayingTopList Domains { get; } = new(Capacity, HalfLife, time);
+
+    public void Record(ResetRequest request, GateDecision decision)
+    {
+        if (decision.Verdict == GateVerdict.Send) return;
+        var denied = decision.Denied ?? Findings.None;
+        if (decision.Verdict == GateVerdict.RejectSource || denied.Ip != Rule.None || denied.Network != Rule.None)
+            Networks.Add(NetworkOf(request.ClientIp));
+        if (denied.Domain != Rule.None && request.RecipientDomain is { } domain && TryNormalize(domain) is { } key)
+            Domains.Add(key);
+    }
+
+    /// <summary>"203.0.113.0/24" or "2001:db8:1::/48".</summary>
+    public static string NetworkOf(IPAddress address) => ThrottleKeys.Network(address.ToString());
+
+    private static string? TryNormalize(string domain)
+    {
+        try
+        {
+            return ThrottleKeys.Domain(domain);
+        }
+        catch (ArgumentException)
+        {
+            return null; // the gate decided on it, so this does not happen; the dashboard just skips it
+        }
+    }
+}
