@@ -30,12 +30,16 @@ public abstract record AccountCommand
 /// <summary>Commands for the ip and network grains.</summary>
 [JsonPolymorphic]
 [JsonDerivedType(typeof(Reserve), "reserve")]
+[JsonDerivedType(typeof(Peek), "peek")]
 [JsonDerivedType(typeof(Release), "release")]
 [JsonDerivedType(typeof(SetListing), "list")]
 public abstract record SourceCommand
 {
     /// <summary>A request from this source for the account with this hash (<see cref="ThrottleKeys.AccountHash"/>).</summary>
     public sealed record Reserve(ulong AccountHash) : SourceCommand;
+
+    /// <summary>The source's standing (blocked? clean record?) without counting a request.</summary>
+    public sealed record Peek : SourceCommand;
 
     public sealed record Release(Receipt Receipt) : SourceCommand;
 
@@ -49,7 +53,8 @@ public abstract record SourceCommand
 public abstract record DomainCommand
 {
     /// <param name="CleanSource">Both the IP and the network reported a clean record.</param>
-    public sealed record Reserve(bool CleanSource) : DomainCommand;
+    /// <param name="Look">The attempt's <see cref="ResetAttempt.Look"/>: how often it was deferred already.</param>
+    public sealed record Reserve(bool CleanSource, int Look = 0) : DomainCommand;
 
     public sealed record Release(Receipt Receipt) : DomainCommand;
 
@@ -62,7 +67,8 @@ public abstract record DomainCommand
 public abstract record GlobalCommand
 {
     /// <param name="CleanSource">Both the IP and the network reported a clean record.</param>
-    public sealed record Reserve(bool CleanSource) : GlobalCommand;
+    /// <param name="Look">The attempt's <see cref="ResetAttempt.Look"/>: how often it was deferred already.</param>
+    public sealed record Reserve(bool CleanSource, int Look = 0) : GlobalCommand;
 
     public sealed record Release(Receipt Receipt) : GlobalCommand;
 }
@@ -78,4 +84,5 @@ public sealed record AccountResult(bool Granted, Rule Denied, Rule WouldDeny);
 public sealed record SourceResult(bool Granted, Rule Denied, Rule WouldDeny, TimeSpan RetryAfter, bool Clean, ListMode Listing, Receipt? Receipt);
 
 /// <summary>Answer of a domain or global grain.</summary>
-public sealed record BudgetResult(bool Granted, Rule Denied, Rule WouldDeny, Receipt? Receipt);
+/// <param name="AskAgainAfter">Refused for the budget alone to a clean source: worth a second look this much later (zero: not).</param>
+public sealed record BudgetResult(bool Granted, Rule Denied, Rule WouldDeny, Receipt? Receipt, TimeSpan AskAgainAfter = default);

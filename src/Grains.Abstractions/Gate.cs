@@ -26,7 +26,12 @@ public interface IGrainCalls
 /// <param name="ClientIp">The client's address as text (IPv4 or IPv6).</param>
 /// <param name="Login">Email or account id as typed; whether an account exists is not the gate's business.</param>
 /// <param name="RecipientDomain">Domain the email would go to. For a login with no account, pass the domain the login names, or a fixed placeholder such as <c>unknown.invalid</c>.</param>
-public sealed record ResetAttempt(string RequestId, string ClientIp, string Login, string RecipientDomain);
+/// <param name="Look">
+/// 0 for a new request; n when the attempt was answered <see cref="Verdict.Defer"/> n times and is
+/// asked again. A later look judges the sources by their record as it stands then, without counting
+/// the request again.
+/// </param>
+public sealed record ResetAttempt(string RequestId, string ClientIp, string Login, string RecipientDomain, int Look = 0);
 
 public enum Verdict
 {
@@ -36,6 +41,12 @@ public enum Verdict
     Suppress,
     /// <summary>The IP or network is throttled: the only outcome the caller may see (429, Retry-After). It reveals nothing about the account.</summary>
     RejectSource,
+    /// <summary>
+    /// Nothing now, answered exactly as <see cref="Send"/>: the service-wide budget is spent and the
+    /// source has a clean record. Ask again after RetryAfter with the next <see cref="ResetAttempt.Look"/>:
+    /// a flood's fresh sources look clean only until they have asked a few times, a real user's stay clean.
+    /// </summary>
+    Defer,
 }
 
 /// <param name="Denied">Enforced rules per scope (for operators only).</param>

@@ -120,6 +120,7 @@ public sealed record DomainPolicy
     /// domain cannot use up what that domain's real users need.
     /// </summary>
     public double UncleanShare { get; init; } = 0.5;
+    public LookAgainPolicy LookAgain { get; init; } = new();
     public Rule Shadow { get; init; }
 
     public const Rule Rules = Rule.Blocked | Rule.Budget | Rule.Surge;
@@ -134,6 +135,7 @@ public sealed record DomainPolicy
         if (BaselineWindow.Ticks % TimeSpan.TicksPerMinute != 0)
             throw check.Fail(nameof(BaselineWindow), "must be a whole number of minutes", BaselineWindow);
         check.Number(nameof(UncleanShare), UncleanShare, 0, 1);
+        LookAgain.Validate($"{section}:{nameof(LookAgain)}");
         check.Shadow(Shadow, Rules);
     }
 }
@@ -157,6 +159,7 @@ public sealed record GlobalPolicy
     public TimeSpan Hold { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Share of the budget sources without a clean record may use while tightened.</summary>
     public double TightenedUncleanShare { get; init; } = 0.5;
+    public LookAgainPolicy LookAgain { get; init; } = new();
     public Rule Shadow { get; init; }
 
     public const Rule Rules = Rule.Budget | Rule.Surge;
@@ -170,7 +173,31 @@ public sealed record GlobalPolicy
         check.Number(nameof(ShedAt), ShedAt, TightenAt, 1000);
         check.Duration(nameof(Hold), Hold, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         check.Number(nameof(TightenedUncleanShare), TightenedUncleanShare, 0, 1);
+        LookAgain.Validate($"{section}:{nameof(LookAgain)}");
         check.Shadow(Shadow, Rules);
+    }
+}
+
+/// <summary>
+/// A clean source refused only because a budget is spent is looked at again <see cref="After"/>
+/// later (<see cref="Verdict.Defer"/>), up to <see cref="Times"/> times: long enough for a flood's
+/// fresh sources to lose their clean record, short enough that a real user still finds the email
+/// waiting. Zero times turns it off.
+/// </summary>
+public sealed record LookAgainPolicy
+{
+    public TimeSpan After { get; init; } = TimeSpan.FromSeconds(15);
+    public int Times { get; init; } = 8;
+
+    /// <summary>How long until the next look at a refused attempt, or zero for none.</summary>
+    public TimeSpan For(bool cleanSource, Rule enforced, int look) =>
+        cleanSource && enforced == Rule.Budget && look < Times ? After : TimeSpan.Zero;
+
+    public void Validate(string section)
+    {
+        var check = new PolicyCheck(section);
+        check.Duration(nameof(After), After, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        check.Range(nameof(Times), Times, 0, 100);
     }
 }
 

@@ -27,7 +27,7 @@ public static class DomainGrain
         switch (command)
         {
             case DomainCommand.Reserve reserve:
-                return Reserve(policy, state, reserve.CleanSource, t);
+                return Reserve(policy, state, reserve.CleanSource, reserve.Look, t);
             case DomainCommand.Release { Receipt: var receipt }:
                 var at = GrainTime.Seconds(receipt.At);
                 return (state with
@@ -70,7 +70,7 @@ public static class DomainGrain
     public static long Budget(DomainPolicy policy, long baseline) =>
         (long)Math.Clamp(Math.Ceiling(policy.SpikeFactor * baseline / Milli), policy.Floor, policy.Ceiling);
 
-    private static (DomainState, BudgetResult) Reserve(DomainPolicy policy, DomainState state, bool clean, long t)
+    private static (DomainState, BudgetResult) Reserve(DomainPolicy policy, DomainState state, bool clean, int look, long t)
     {
         var minute = state.Minute.At(t, Minute);
         var unclean = state.Unclean.At(t, Minute);
@@ -90,7 +90,7 @@ public static class DomainGrain
         if (!minute.Fits(t, Minute, budget)) denied |= Rule.Budget;
         if (!clean && !unclean.Fits(t, Minute, (long)(budget * policy.UncleanShare))) denied |= Rule.Surge;
         var enforced = denied & ~policy.Shadow;
-        if (enforced != Rule.None) return (rolled, new BudgetResult(false, enforced, denied & policy.Shadow, null));
+        if (enforced != Rule.None) return (rolled, new BudgetResult(false, enforced, denied & policy.Shadow, null, policy.LookAgain.For(clean, enforced, look)));
         var granted = rolled with { Minute = minute.Add(), Unclean = clean ? unclean : unclean.Add() };
         return (granted, new BudgetResult(true, Rule.None, denied, new Receipt(GrainTime.ToTime(t), Clean: clean)));
     }

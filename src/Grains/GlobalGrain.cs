@@ -34,7 +34,7 @@ public static class GlobalGrain
     public static (GlobalState State, BudgetResult Result) Apply(GlobalPolicy policy, GlobalState state, GlobalCommand command, DateTimeOffset now) =>
         command switch
         {
-            GlobalCommand.Reserve reserve => Reserve(policy, state, reserve.CleanSource, now),
+            GlobalCommand.Reserve reserve => Reserve(policy, state, reserve.CleanSource, reserve.Look, now),
             GlobalCommand.Release release => (Release(policy, state, release.Receipt), Done),
             _ => throw new ArgumentException($"Unknown global command {command.GetType().Name}.", nameof(command)),
         };
@@ -63,7 +63,7 @@ public static class GlobalGrain
         return state;
     }
 
-    private static (GlobalState, BudgetResult) Reserve(GlobalPolicy policy, GlobalState state, bool clean, DateTimeOffset now)
+    private static (GlobalState, BudgetResult) Reserve(GlobalPolicy policy, GlobalState state, bool clean, int look, DateTimeOffset now)
     {
         var t = GrainTime.Seconds(now);
         var micros = GrainTime.Microseconds(now);
@@ -81,7 +81,8 @@ public static class GlobalGrain
         var denied = budget.Admits(state.Tat, micros) ? Rule.None : Rule.Budget;
         if (!clean && (t < shed || t < tightened && !share.Admits(state.UncleanTat, micros))) denied |= Rule.Surge;
         var enforced = denied & ~policy.Shadow;
-        if (enforced != Rule.None) return (next, new BudgetResult(false, enforced, denied & policy.Shadow, null));
+        if (enforced != Rule.None)
+            return (next, new BudgetResult(false, enforced, denied & policy.Shadow, null, policy.LookAgain.For(clean, enforced, look)));
         // Unclean grants draw on the share in every stage, so a surge starts from what they used just before it.
         next = next with { Tat = budget.Take(state.Tat, micros), UncleanTat = clean ? state.UncleanTat : share.Take(state.UncleanTat, micros) };
         return (next, new BudgetResult(true, Rule.None, denied, new Receipt(now, Clean: clean)));

@@ -37,6 +37,8 @@ public static class SourceGrain
         {
             case SourceCommand.Reserve reserve:
                 return Reserve(policy, state, reserve.AccountHash, t);
+            case SourceCommand.Peek:
+                return (state, Peek(policy, state, t));
             case SourceCommand.Release release:
                 return (Release(policy, state, release.Receipt), Done);
             case SourceCommand.SetListing set:
@@ -123,6 +125,17 @@ public static class SourceGrain
         // While blocked, what the source asks for is not observed, so the block can end cleanly.
         var result = new SourceResult(false, enforced, denied & policy.Shadow, TimeSpan.FromSeconds(Math.Max(1, retry)), false, listing, null);
         return (refused, result);
+    }
+
+    private static SourceResult Peek(SourcePolicy policy, SourceState state, long t)
+    {
+        var listing = Listings.Active(state.Listing, state.ListedUntil, t);
+        if (listing == ListMode.Allow) return new SourceResult(true, Rule.None, Rule.None, TimeSpan.Zero, true, listing, null);
+        var blocked = (listing == ListMode.Block ? Rule.Blocked : Rule.None) | (t < state.BlockedUntil ? Rule.Enumeration : Rule.None);
+        var enforced = blocked & ~policy.Shadow;
+        var window = GrainTime.Seconds(policy.DistinctWindow);
+        var clean = enforced == Rule.None && state.Accounts.At(t, window).Estimate(t, window) <= policy.CleanDistinct && t - state.LastDenied >= window;
+        return new SourceResult(enforced == Rule.None, enforced, blocked & policy.Shadow, TimeSpan.Zero, clean, listing, null);
     }
 
     private static SourceState Release(SourcePolicy policy, SourceState state, Receipt receipt)

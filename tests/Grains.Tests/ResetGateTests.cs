@@ -58,25 +58,88 @@ public class ResetGateTests
     public void Legitimate_users_still_get_their_email_during_a_flood_from_enumerating_sources()
     {
         // Ten requests a second from 200 addresses in 40 networks, each for a new account at the
-        // domain real users are at too, and one real user every ten seconds.
+        // domain real users are at too, and one real user every ten seconds from the first second.
+        // Deferred attempts are asked again when told, as the Api does.
         var gate = new GateHarness(new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = 60 } });
-        var (floodSent, legitimateSent, legitimate) = (0, 0, 0);
+        var deferred = new List<(DateTimeOffset Due, ResetAttempt Attempt, bool Legitimate)>();
+        var (floodSent, legitimateSent, legitimate, requests) = (0, 0, 0, 0);
+        void Count(ResetDecision decision, ResetAttempt attempt, bool isLegitimate)
+        {
+            if (decision.Verdict == Verdict.Defer) deferred.Add((gate.Now + decision.RetryAfter, attempt with { Look = attempt.Look + 1 }, isLegitimate));
+            if (decision.Verdict != Verdict.Send) return;
+            if (isLegitimate) legitimateSent++; else floodSent++;
+        }
         for (var second = 0; second < 600; second++)
         {
             gate.Now = GrainModels.T0.AddSeconds(second);
+            foreach (var due in deferred.Where(d => d.Due <= gate.Now).ToList())
+            {
+                deferred.Remove(due);
+                Count(gate.Decide(due.Attempt), due.Attempt, due.Legitimate);
+            }
             for (var k = 0; k < 10; k++)
             {
                 var bot = second * 10 + k;
-                if (gate.Ask($"192.0.{bot % 40}.{bot % 200}", $"target{bot}@example.com").Verdict == Verdict.Send) floodSent++;
+                var attempt = new ResetAttempt($"r{++requests}", $"192.0.{bot % 40}.{bot % 200}", $"target{bot}@example.com", "example.com");
+                Count(gate.Decide(attempt), attempt, isLegitimate: false);
             }
-            // In its first minute the flood still looks clean and fills the budgets, which the sliding
-            // minute remembers a little longer; from then on real users come first.
-            if (second % 10 != 5 || second < 90) continue;
+            if (second % 10 != 5) continue;
             legitimate++;
-            if (gate.Ask($"203.0.{second % 256}.{second / 256 + 1}", $"real{second}@example.com").Verdict == Verdict.Send) legitimateSent++;
+            var user = new ResetAttempt($"r{++requests}", $"203.0.{second % 256}.{second / 256 + 1}", $"real{second}@example.com", "example.com");
+            Count(gate.Decide(user), user, isLegitimate: true);
         }
         Assert.Equal(legitimate, legitimateSent);
-        Assert.InRange(floodSent, 1, 60 * 10 - legitimateSent);
+        Assert.InRange(floodSent, 1, new GlobalPolicy { PerMinute = 60 }.BurstSize + 60 * 10 - legitimateSent);
+    }
+
+    [Fact]
+    public void A_clean_source_refused_for_the_global_budget_alone_is_deferred_and_its_next_look_counts_nothing_at_the_source()
+    {
+        var gate = new GateHarness(new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = 60, Burst = 1 } });
+        Assert.Equal(Verdict.Send, gate.Ask("203.0.113.1", "first@example.com").Verdict);
+        var attempt = new ResetAttempt("late", "203.0.113.2", "second@example.com", "example.com");
+        var first = gate.Decide(attempt);
+        Assert.Equal((Verdict.Defer, TimeSpan.FromSeconds(15)), (first.Verdict, first.RetryAfter));
+        Assert.Equal(Rule.Budget, first.Denied.Global);
+        Assert.Null(gate.State(GrainKinds.Account, "second@example.com"));
+
+        gate.Now += first.RetryAfter;
+        var ip = gate.State(GrainKinds.Ip, "203.0.113.2");
+        var network = gate.State(GrainKinds.Network, "203.0.113.0/24");
+        Assert.Equal(Verdict.Send, gate.Decide(attempt with { Look = attempt.Look + 1 }).Verdict);
+        Assert.Equal(ip, gate.State(GrainKinds.Ip, "203.0.113.2"));
+        Assert.Equal(network, gate.State(GrainKinds.Network, "203.0.113.0/24"));
+    }
+
+    [Fact]
+    public void Only_a_clean_source_refused_for_the_budget_alone_is_deferred_and_only_so_often()
+    {
+        var policy = new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = 60, Burst = 1 } };
+        var gate = new GateHarness(policy);
+        gate.Ask("203.0.113.1", "first@example.com");
+        Assert.Equal(Verdict.Suppress, gate.Decide(new ResetAttempt("again", "203.0.113.2", "b@example.com", "example.com", Look: policy.Global.LookAgain.Times)).Verdict);
+
+        // An address that asked for more accounts than a clean record allows.
+        for (var i = 0; i < policy.Ip.CleanDistinct; i++) gate.Ask("198.51.100.7", $"walk{i}@example.com");
+        Assert.Equal(Verdict.Suppress, gate.Ask("198.51.100.7", "walk-more@example.com").Verdict);
+
+        var off = new GateHarness(policy with { Global = policy.Global with { LookAgain = new() { Times = 0 } } });
+        off.Ask("203.0.113.1", "first@example.com");
+        Assert.Equal(Verdict.Suppress, off.Ask("203.0.113.2", "b@example.com").Verdict);
+    }
+
+    [Fact]
+    public void A_later_look_from_a_source_blocked_in_the_meantime_is_suppressed_not_rejected()
+    {
+        var gate = new GateHarness(new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = 60, Burst = 1 } });
+        gate.Ask("203.0.113.1", "first@example.com");
+        var attempt = new ResetAttempt("late", "203.0.113.2", "second@example.com", "example.com");
+        Assert.Equal(Verdict.Defer, gate.Decide(attempt).Verdict);
+        gate.List(GrainKinds.Ip, "203.0.113.2", (SourceCommand)new SourceCommand.SetListing(new Listing(ListMode.Block, gate.Now.AddDays(1))));
+        gate.Now += TimeSpan.FromSeconds(15);
+        var second = gate.Decide(attempt with { Look = attempt.Look + 1 });
+        Assert.Equal(Verdict.Suppress, second.Verdict);
+        Assert.Equal(Rule.Blocked, second.Denied.Ip);
     }
 
     [Fact]
