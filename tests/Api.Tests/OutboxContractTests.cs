@@ -19,6 +19,7 @@ public abstract class OutboxContractTests
         RetryDelay = TimeSpan.FromSeconds(10),
         MaxRetryDelay = TimeSpan.FromSeconds(40),
         VisibilityTimeout = TimeSpan.FromMinutes(2),
+        MaxDeadLetters = 2,
     };
 
     protected readonly ManualTime Time = new();
@@ -128,13 +129,70 @@ public abstract class OutboxContractTests
         Assert.Equal(1, await Recover(Outbox));
         Assert.Equal(1, Statistics.Recovered);
 
-        // Back at the head of the queue, before job 2, attempts unchanged.
+        // Back at the head of the queue, before job 2, the expired claim counted as an attempt.
         var again = await Outbox.TryClaimAsync(default);
-        Assert.Equal(Job(1), again!.Job);
+        Assert.Equal(Job(1).Id, again!.Job.Id);
+        Assert.Equal(1, again.Job.Attempts);
+        Assert.Contains("Outbox:VisibilityTimeout", again.Job.LastError);
         // The stale lease can no longer settle the job.
         Assert.Equal(FailureOutcome.LeaseLost, await Outbox.FailAsync(lost!, "late", false, default));
         await Outbox.CompleteAsync(again, default);
         Assert.Equal(Job(2), (await Outbox.TryClaimAsync(default))!.Job);
+    }
+
+    [Fact]
+    public async Task A_job_whose_dispatcher_dies_on_it_every_time_is_dead_lettered_after_the_last_attempt()
+    {
+        await Outbox.EnqueueAsync(Job(1), default);
+        await Outbox.EnqueueAsync(Job(2), default);
+        for (var claim = 1; claim <= Options.MaxAttempts; claim++)
+        {
+            var lease = await Outbox.TryClaimAsync(default); // the dispatcher dies here, every time
+            Assert.Equal(Job(1).Id, lease!.Job.Id);
+            Assert.Equal(claim - 1, lease.Job.Attempts);
+            Time.Advance(Options.VisibilityTimeout + TimeSpan.FromSeconds(1));
+            Assert.Equal(1, await Recover(Outbox));
+        }
+
+        // Out of attempts: the claim skips it to the dead letters and hands out the next job.
+        Assert.Equal(Job(2), (await Outbox.TryClaimAsync(default))!.Job);
+        Assert.Null(await Outbox.TryClaimAsync(default));
+        Assert.Equal(new OutboxCounts(0, 1, 0, 1), await Monitor.GetCountsAsync(default));
+        var dead = Assert.Single(await Monitor.GetDeadLettersAsync(10, default));
+        Assert.Equal(Job(1).Id, dead.Id);
+        Assert.Equal(Options.MaxAttempts, dead.Attempts);
+        Assert.Contains("Outbox:VisibilityTimeout", dead.LastError);
+        Assert.Equal(1, Statistics.DeadLettered);
+    }
+
+    [Fact]
+    public async Task An_expired_claim_then_a_failed_send_both_count_and_the_failure_keeps_the_total()
+    {
+        await Outbox.EnqueueAsync(Job(1), default);
+        await Outbox.TryClaimAsync(default);
+        Time.Advance(Options.VisibilityTimeout + TimeSpan.FromSeconds(1));
+        await Recover(Outbox);
+        var second = await Outbox.TryClaimAsync(default);
+        Assert.Equal(FailureOutcome.Retried, await Outbox.FailAsync(second!, "451 try later", false, default));
+        Time.Advance(Options.MaxRetryDelay * 2);
+        await Outbox.MaintainAsync(default);
+        var third = await Outbox.TryClaimAsync(default);
+        Assert.Equal(2, third!.Job.Attempts);
+        Assert.Equal(FailureOutcome.DeadLettered, await Outbox.FailAsync(third, "451 again", false, default));
+        Assert.Equal(Options.MaxAttempts, Assert.Single(await Monitor.GetDeadLettersAsync(10, default)).Attempts);
+    }
+
+    [Fact]
+    public async Task The_dead_list_keeps_the_newest_within_its_cap_and_counts_what_it_drops()
+    {
+        for (var i = 1; i <= 5; i++)
+        {
+            await Outbox.EnqueueAsync(Job(i), default);
+            Assert.Equal(FailureOutcome.DeadLettered, await Outbox.FailAsync((await Outbox.TryClaimAsync(default))!, $"refused {i}", true, default));
+        }
+        Assert.Equal(new OutboxCounts(0, 0, 0, Options.MaxDeadLetters, 5 - Options.MaxDeadLetters), await Monitor.GetCountsAsync(default));
+        Assert.Equal(["job-5", "job-4"], (await Monitor.GetDeadLettersAsync(10, default)).Select(j => j.Id));
+        Assert.Equal(5, Statistics.DeadLettered);
     }
 
     [Fact]
@@ -206,6 +264,7 @@ public abstract class RedisOutboxContractTests(IConnectionMultiplexer connection
             RetryDelay = Options.RetryDelay,
             MaxRetryDelay = Options.MaxRetryDelay,
             VisibilityTimeout = Options.VisibilityTimeout,
+            MaxDeadLetters = Options.MaxDeadLetters,
             KeyPrefix = _prefix,
         }, Time, Statistics);
 

@@ -123,6 +123,7 @@ internal sealed class OutboxOptionsValidator(IOptions<EmailOptions> email) : IVa
         if (options.PollInterval < TimeSpan.FromMilliseconds(10) || options.PollInterval > TimeSpan.FromSeconds(10))
             failures.Add($"Outbox:PollInterval must be 00:00:00.01-00:00:10 (was {options.PollInterval}).");
         if (options.Concurrency is < 1 or > 64) failures.Add($"Outbox:Concurrency must be 1-64 (was {options.Concurrency}).");
+        if (options.MaxDeadLetters is < 1 or > 10_000_000) failures.Add($"Outbox:MaxDeadLetters must be 1-10000000 (was {options.MaxDeadLetters}).");
         if (string.IsNullOrEmpty(options.KeyPrefix) || options.KeyPrefix.Length > 100 || options.KeyPrefix.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '{' or '}'))
             failures.Add($"Outbox:KeyPrefix must be 1-100 characters without white space or braces (was '{options.KeyPrefix}').");
         return Validation.Result(failures);

@@ -13,6 +13,13 @@ public sealed record ResetEmailJob(string Id, string AccountId, string Email, Da
 {
     public static ResetEmailJob Create(string accountId, string email, DateTimeOffset now)
         => new(Guid.NewGuid().ToString("N"), accountId, email, now);
+
+    /// <summary>
+    /// A claim that ran out its visibility timeout counts as a failed attempt: a job whose dispatcher
+    /// dies or hangs on it every time then reaches the dead letters instead of looping forever.
+    /// </summary>
+    public ResetEmailJob AfterExpiredClaims(int claims)
+        => claims <= 0 ? this : this with { Attempts = Attempts + claims, LastError = $"claimed {claims} time(s) and not settled within Outbox:VisibilityTimeout (its dispatcher died or hung)" };
 }
 
 /// <summary>A claimed job: it stays in the processing list until completed, failed or released, or until its visibility timeout passes.</summary>
@@ -74,8 +81,9 @@ public interface IOutboxMonitor
 /// <param name="Pending">Waiting to be sent.</param>
 /// <param name="Processing">Claimed by a dispatcher and not yet finished.</param>
 /// <param name="Delayed">Failed at least once, waiting for the backoff to pass.</param>
-/// <param name="Dead">Out of attempts.</param>
-public sealed record OutboxCounts(long Pending, long Processing, long Delayed, long Dead);
+/// <param name="Dead">Out of attempts (at most <c>Outbox:MaxDeadLetters</c>).</param>
+/// <param name="DeadDropped">Dead letters dropped, oldest first, to keep the dead list within <c>Outbox:MaxDeadLetters</c>.</param>
+public sealed record OutboxCounts(long Pending, long Processing, long Delayed, long Dead, long DeadDropped = 0);
 
 /// <summary>Counters of this process (the counts above are the queue's, shared by all instances).</summary>
 public sealed class OutboxStatistics : IDisposable
@@ -84,6 +92,7 @@ public sealed class OutboxStatistics : IDisposable
 
     private readonly Meter _meter = new(MeterName);
     private long _enqueued, _enqueueFailed, _sent, _retried, _deadLettered, _recovered;
+    private OutboxCounts? _counts;
 
     public OutboxStatistics()
     {
@@ -93,6 +102,9 @@ public sealed class OutboxStatistics : IDisposable
         _meter.CreateObservableCounter("tc.outbox.retried", () => Retried, description: "Failed sends put back for a later attempt.");
         _meter.CreateObservableCounter("tc.outbox.dead_lettered", () => DeadLettered, description: "Emails given up after the last attempt.");
         _meter.CreateObservableCounter("tc.outbox.recovered", () => Recovered, description: "Jobs taken back after their visibility timeout.");
+        // The queue's own sizes (shared by every instance), as last read by this process's dispatcher.
+        _meter.CreateObservableGauge("tc.outbox.jobs", ObserveJobs, description: "Reset emails in the outbox by state (pending, processing, delayed, dead).");
+        _meter.CreateObservableGauge("tc.outbox.dead_dropped", ObserveDeadDropped, description: "Dead letters dropped to keep the dead list within Outbox:MaxDeadLetters.");
     }
 
     public void Dispose() => _meter.Dispose();
@@ -107,6 +119,25 @@ public sealed class OutboxStatistics : IDisposable
 
     /// <summary>Jobs taken back from processing after their visibility timeout (a dispatcher died or hung).</summary>
     public long Recovered => Interlocked.Read(ref _recovered);
+
+    /// <summary>The queue's sizes as last read (null until the dispatcher's first read).</summary>
+    public OutboxCounts? Counts => Volatile.Read(ref _counts);
+
+    internal void OnCounts(OutboxCounts counts) => Volatile.Write(ref _counts, counts);
+
+    private IEnumerable<Measurement<long>> ObserveJobs()
+    {
+        if (Counts is not { } counts) return [];
+        return
+        [
+            new(counts.Pending, new KeyValuePair<string, object?>("state", "pending")),
+            new(counts.Processing, new KeyValuePair<string, object?>("state", "processing")),
+            new(counts.Delayed, new KeyValuePair<string, object?>("state", "delayed")),
+            new(counts.Dead, new KeyValuePair<string, object?>("state", "dead")),
+        ];
+    }
+
+    private IEnumerable<Measurement<long>> ObserveDeadDropped() => Counts is { } counts ? [new(counts.DeadDropped)] : [];
 
     internal void OnEnqueued() => Interlocked.Increment(ref _enqueued);
     internal void OnEnqueueFailed() => Interlocked.Increment(ref _enqueueFailed);

@@ -14,6 +14,7 @@ public sealed class MemoryOutbox(IOptions<OutboxOptions> options, TimeProvider t
     private readonly Dictionary<object, OutboxLease> _processing = new(ReferenceEqualityComparer.Instance);
     private readonly PriorityQueue<ResetEmailJob, DateTimeOffset> _delayed = new();
     private readonly LinkedList<ResetEmailJob> _dead = new();
+    private long _deadDropped;
     private readonly WorkSignal _signal = new();
 
     public OutboxStatistics Statistics => statistics;
@@ -30,11 +31,21 @@ public sealed class MemoryOutbox(IOptions<OutboxOptions> options, TimeProvider t
     {
         lock (_lock)
         {
-            if (_pending.First is not { } first) return Task.FromResult<OutboxLease?>(null);
-            _pending.RemoveFirst();
-            var lease = new OutboxLease(first.Value, new object(), time.GetUtcNow());
-            _processing.Add(lease.Handle, lease);
-            return Task.FromResult<OutboxLease?>(lease);
+            while (_pending.First is { } first)
+            {
+                _pending.RemoveFirst();
+                // Only a job taken back after its visibility timeout gets here out of attempts: its
+                // dispatcher died or hung on it every time, so sending it again would loop forever.
+                if (first.Value.Attempts >= _options.MaxAttempts)
+                {
+                    AddDead(first.Value);
+                    continue;
+                }
+                var lease = new OutboxLease(first.Value, new object(), time.GetUtcNow());
+                _processing.Add(lease.Handle, lease);
+                return Task.FromResult<OutboxLease?>(lease);
+            }
+            return Task.FromResult<OutboxLease?>(null);
         }
     }
 
@@ -57,8 +68,7 @@ public sealed class MemoryOutbox(IOptions<OutboxOptions> options, TimeProvider t
             if (!_processing.Remove(lease.Handle)) return Task.FromResult(FailureOutcome.LeaseLost);
             if (permanent || failed.Attempts >= _options.MaxAttempts)
             {
-                _dead.AddFirst(failed);
-                statistics.OnDeadLettered();
+                AddDead(failed);
                 return Task.FromResult(FailureOutcome.DeadLettered);
             }
             _delayed.Enqueue(failed, time.GetUtcNow() + _options.Backoff(failed.Attempts, Random.Shared.NextDouble()));
@@ -93,7 +103,7 @@ public sealed class MemoryOutbox(IOptions<OutboxOptions> options, TimeProvider t
             foreach (var lease in _processing.Values.Where(l => now - l.ClaimedAt >= _options.VisibilityTimeout).ToList())
             {
                 _processing.Remove(lease.Handle);
-                _pending.AddFirst(lease.Job);
+                _pending.AddFirst(lease.Job.AfterExpiredClaims(1));
                 recovered++;
             }
         }
@@ -106,7 +116,7 @@ public sealed class MemoryOutbox(IOptions<OutboxOptions> options, TimeProvider t
 
     public Task<OutboxCounts> GetCountsAsync(CancellationToken ct)
     {
-        lock (_lock) return Task.FromResult(new OutboxCounts(_pending.Count, _processing.Count, _delayed.Count, _dead.Count));
+        lock (_lock) return Task.FromResult(new OutboxCounts(_pending.Count, _processing.Count, _delayed.Count, _dead.Count, _deadDropped));
     }
 
     public Task<IReadOnlyList<ResetEmailJob>> GetDeadLettersAsync(int max, CancellationToken ct)
@@ -114,11 +124,23 @@ public sealed class MemoryOutbox(IOptions<OutboxOptions> options, TimeProvider t
         lock (_lock) return Task.FromResult<IReadOnlyList<ResetEmailJob>>(_dead.Take(Math.Max(0, max)).ToList());
     }
 
+    /// <summary>Newest first, within <c>Outbox:MaxDeadLetters</c>; the oldest are dropped and counted. Under the lock.</summary>
+    private void AddDead(ResetEmailJob job)
+    {
+        _dead.AddFirst(job);
+        statistics.OnDeadLettered();
+        while (_dead.Count > _options.MaxDeadLetters)
+        {
+            _dead.RemoveLast();
+            _deadDropped++;
+        }
+    }
+
     private void RemovePending(ResetEmailJob job)
     {
         for (var node = _pending.First; node is not null; node = node.Next)
         {
-            if (node.Value.Id == job.Id && node.Value.Attempts == job.Attempts)
+            if (node.Value.Id == job.Id)
             {
                 _pending.Remove(node);
                 return;

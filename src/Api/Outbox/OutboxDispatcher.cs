@@ -8,10 +8,12 @@ namespace ThrottleCluster.Api.Outbox;
 /// Drains the outbox: for each job, issues a fresh token (which invalidates the account's previous
 /// one), composes the email and sends it. Success completes the job; a failure retries it with
 /// backoff or dead-letters it; on shutdown an unfinished job goes back to the head of the queue.
-/// Runs <c>Outbox:Concurrency</c> workers and one maintenance loop (due retries, expired claims).
+/// Runs <c>Outbox:Concurrency</c> workers and one maintenance loop (due retries, expired claims,
+/// the queue's sizes for /metrics).
 /// </summary>
 public sealed class OutboxDispatcher(
     IOutbox outbox,
+    IOutboxMonitor monitor,
     ResetTokenService tokens,
     ResetEmailComposer composer,
     IEmailSender sender,
@@ -94,6 +96,7 @@ public sealed class OutboxDispatcher(
             {
                 var moved = await outbox.MaintainAsync(stopping).ConfigureAwait(false);
                 if (moved > 0) logger.LogDebug("Outbox: {Moved} jobs back in the queue", moved);
+                monitor.Statistics.OnCounts(await monitor.GetCountsAsync(stopping).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

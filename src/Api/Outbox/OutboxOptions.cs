@@ -27,6 +27,13 @@ public sealed class OutboxOptions
     /// <summary><c>Outbox:Concurrency</c>: emails this process sends at once (default 2).</summary>
     public int Concurrency { get; set; } = 2;
 
+    /// <summary>
+    /// <c>Outbox:MaxDeadLetters</c>: the dead list keeps this many, newest first (default 10,000). A
+    /// flood of undeliverable addresses must not grow the engine without bound; what is dropped is
+    /// counted (<see cref="OutboxCounts.DeadDropped"/>).
+    /// </summary>
+    public int MaxDeadLetters { get; set; } = 10_000;
+
     /// <summary><c>Outbox:KeyPrefix</c>: Redis keys are <c>{prefix}:pending</c> etc., one hash slot (default <c>tc:outbox</c>).</summary>
     public string KeyPrefix { get; set; } = "tc:outbox";
 

@@ -13,20 +13,26 @@ namespace ThrottleCluster.Api.Outbox;
 /// never in neither list; completing is LREM from processing.</item>
 /// <item><c>{prefix}:delayed</c> (sorted set, score = due time in Unix ms): failed jobs, with
 /// their attempt count and last error, waiting for their backoff; moved back to pending when due.</item>
-/// <item><c>{prefix}:dead</c> (list, newest at the left): jobs out of attempts.</item>
+/// <item><c>{prefix}:dead</c> (list, newest at the left): jobs out of attempts, at most
+/// <c>Outbox:MaxDeadLetters</c>; <c>{prefix}:dead-dropped</c> counts the oldest dropped to keep it so.</item>
+/// <item><c>{prefix}:expired</c> (hash item → count): claims of the item that ran out their visibility timeout.</item>
 /// </list>
 /// A job claimed longer than <c>Outbox:VisibilityTimeout</c> ago (its dispatcher crashed between
-/// claim and send, or hung) goes back to the head of pending: at least once. Every multi-key step
+/// claim and send, or hung) goes back to the head of pending: at least once. Each such claim counts
+/// as an attempt when the job is next claimed, so a job that kills its dispatcher every time ends
+/// in the dead letters instead of looping forever. Every multi-key step
 /// is one Lua script, and every key has the same hash tag, so it works on a cluster too.
 /// </summary>
 public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    // Returns the item and how many of its claims expired, or nil.
     private const string ClaimScript = """
         local item = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
-        if item then redis.call('HSET', KEYS[3], item, ARGV[1]) end
-        return item
+        if not item then return false end
+        redis.call('HSET', KEYS[3], item, ARGV[1])
+        return {item, tonumber(redis.call('HGET', KEYS[4], item) or '0')}
         """;
 
     // Every claim records its own claim token ("<unix ms>.<random>"); a lease settles the job only
@@ -37,19 +43,33 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         local claim = redis.call('HGET', KEYS[2], ARGV[1])
         if claim == ARGV[2] then
           redis.call('HDEL', KEYS[2], ARGV[1])
+          redis.call('HDEL', KEYS[4], ARGV[1])
           return redis.call('LREM', KEYS[1], 1, ARGV[1])
         end
-        if not claim then return -redis.call('LREM', KEYS[3], 1, ARGV[1]) end
+        if not claim then
+          redis.call('HDEL', KEYS[4], ARGV[1])
+          return -redis.call('LREM', KEYS[3], 1, ARGV[1])
+        end
         return 0
         """;
 
-    // ARGV: item, claim token, failed item, due (ms), dead (1/0)
+    // The failed item carries the attempts of expired claims, so their count goes.
+    // ARGV: item, claim token, failed item, due (ms), dead (1/0), max dead letters
     private const string FailScript = """
         if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[5], ARGV[1])
         local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
         if removed == 1 then
-          if ARGV[5] == '1' then redis.call('LPUSH', KEYS[4], ARGV[3]) else redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3]) end
+          if ARGV[5] == '1' then
+            local over = redis.call('LPUSH', KEYS[4], ARGV[3]) - tonumber(ARGV[6])
+            if over > 0 then
+              redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)
+              redis.call('INCRBY', KEYS[6], over)
+            end
+          else
+            redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+          end
         end
         return removed
         """;
@@ -86,6 +106,7 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
           elseif tonumber(at) + tonumber(ARGV[2]) <= now then
             if redis.call('LREM', KEYS[1], 1, item) == 1 then
               redis.call('RPUSH', KEYS[3], item)
+              redis.call('HINCRBY', KEYS[4], item, 1)
               moved = moved + 1
             end
             redis.call('HDEL', KEYS[2], item)
@@ -101,7 +122,7 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
     private readonly TimeProvider _time;
     private readonly OutboxStatistics _statistics;
     private readonly WorkSignal _signal = new();
-    private readonly RedisKey _pending, _processing, _claims, _delayed, _dead;
+    private readonly RedisKey _pending, _processing, _claims, _delayed, _dead, _deadDropped, _expired;
     private long _nextRecovery;
 
     public RedisOutbox(IConnectionMultiplexer connection, IOptions<OutboxOptions> options, TimeProvider time, OutboxStatistics statistics)
@@ -121,6 +142,8 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         _claims = tag + ":claims";
         _delayed = tag + ":delayed";
         _dead = tag + ":dead";
+        _deadDropped = tag + ":dead-dropped";
+        _expired = tag + ":expired";
     }
 
     public OutboxStatistics Statistics => _statistics;
@@ -134,33 +157,28 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 
     public async Task<OutboxLease?> TryClaimAsync(CancellationToken ct)
     {
-        var now = _time.GetUtcNow();
-        var claim = $"{now.ToUnixTimeMilliseconds()}.{Random.Shared.Next(1_000_000):D6}";
-        var result = await Eval(ClaimScript, [_pending, _processing, _claims], [claim], ct).ConfigureAwait(false);
-        if (result.IsNull) return null;
-        var raw = (byte[])result!;
-        ResetEmailJob? job = null;
-        try
+        while (true)
         {
-            job = JsonSerializer.Deserialize<ResetEmailJob>(raw, Json);
-        }
-        catch (JsonException)
-        {
-        }
-        if (job is null)
-        {
-            // Not ours, or corrupt: keep it for operators instead of retrying it forever.
-            await Eval(FailScript, [_processing, _claims, _delayed, _dead], [raw, claim, raw, 0, 1], ct).ConfigureAwait(false);
+            var now = _time.GetUtcNow();
+            var claim = $"{now.ToUnixTimeMilliseconds()}.{Random.Shared.Next(1_000_000):D6}";
+            var result = await Eval(ClaimScript, [_pending, _processing, _claims, _expired], [claim], ct).ConfigureAwait(false);
+            if (result.IsNull) return null;
+            var parts = (RedisResult[])result!;
+            var raw = (byte[])parts[0]!;
+            var job = Deserialize(raw)?.AfterExpiredClaims((int)parts[1]);
+            if (job is not null && job.Attempts < _options.MaxAttempts) return new OutboxLease(job, new Claim(raw, claim), now);
+            // Not ours or corrupt, or out of attempts through expired claims alone: keep it for
+            // operators instead of sending it again.
+            var dead = job is null ? raw : Serialize(job);
+            await Eval(FailScript, FailKeys, [raw, claim, dead, 0, 1, _options.MaxDeadLetters], ct).ConfigureAwait(false);
             _statistics.OnDeadLettered();
-            return await TryClaimAsync(ct).ConfigureAwait(false);
         }
-        return new OutboxLease(job, new Claim(raw, claim), now);
     }
 
     public async Task CompleteAsync(OutboxLease lease, CancellationToken ct)
     {
         var claim = (Claim)lease.Handle;
-        await Eval(CompleteScript, [_processing, _claims, _pending], [claim.Item, claim.Token], ct).ConfigureAwait(false);
+        await Eval(CompleteScript, [_processing, _claims, _pending, _expired], [claim.Item, claim.Token], ct).ConfigureAwait(false);
         _statistics.OnSent();
     }
 
@@ -170,8 +188,8 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         var dead = permanent || failed.Attempts >= _options.MaxAttempts;
         var due = _time.GetUtcNow() + _options.Backoff(failed.Attempts, Random.Shared.NextDouble());
         var claim = (Claim)lease.Handle;
-        var removed = (long)await Eval(FailScript, [_processing, _claims, _delayed, _dead],
-            [claim.Item, claim.Token, Serialize(failed), due.ToUnixTimeMilliseconds(), dead ? 1 : 0], ct).ConfigureAwait(false);
+        var removed = (long)await Eval(FailScript, FailKeys,
+            [claim.Item, claim.Token, Serialize(failed), due.ToUnixTimeMilliseconds(), dead ? 1 : 0, _options.MaxDeadLetters], ct).ConfigureAwait(false);
         if (removed != 1) return FailureOutcome.LeaseLost;
         if (dead)
         {
@@ -197,7 +215,7 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         if (now.ToUnixTimeMilliseconds() >= Interlocked.Read(ref _nextRecovery))
         {
             Interlocked.Exchange(ref _nextRecovery, (now + _options.VisibilityTimeout / 4).ToUnixTimeMilliseconds());
-            var recovered = (int)(long)await Eval(RecoverScript, [_processing, _claims, _pending],
+            var recovered = (int)(long)await Eval(RecoverScript, [_processing, _claims, _pending, _expired],
                 [now.ToUnixTimeMilliseconds(), (long)_options.VisibilityTimeout.TotalMilliseconds, BatchLimit], ct).ConfigureAwait(false);
             if (recovered > 0) _statistics.OnRecovered(recovered);
             moved += recovered;
@@ -220,8 +238,9 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         var processing = _db.ListLengthAsync(_processing);
         var delayed = _db.SortedSetLengthAsync(_delayed);
         var dead = _db.ListLengthAsync(_dead);
-        await Task.WhenAll(pending, processing, delayed, dead).WaitAsync(ct).ConfigureAwait(false);
-        return new OutboxCounts(pending.Result, processing.Result, delayed.Result, dead.Result);
+        var dropped = _db.StringGetAsync(_deadDropped);
+        await Task.WhenAll(pending, processing, delayed, dead, dropped).WaitAsync(ct).ConfigureAwait(false);
+        return new OutboxCounts(pending.Result, processing.Result, delayed.Result, dead.Result, dropped.Result.IsNull ? 0 : (long)dropped.Result);
     }
 
     public async Task<IReadOnlyList<ResetEmailJob>> GetDeadLettersAsync(int max, CancellationToken ct)
@@ -230,18 +249,11 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         var items = await _db.ListRangeAsync(_dead, 0, max - 1).WaitAsync(ct).ConfigureAwait(false);
         var jobs = new List<ResetEmailJob>(items.Length);
         foreach (var item in items)
-        {
-            try
-            {
-                if (JsonSerializer.Deserialize<ResetEmailJob>((byte[])item!, Json) is { } job) jobs.Add(job);
-            }
-            catch (JsonException)
-            {
-                jobs.Add(new ResetEmailJob("?", "?", "?", DateTimeOffset.MinValue, 0, "unreadable item"));
-            }
-        }
+            jobs.Add(Deserialize((byte[])item!) ?? new ResetEmailJob("?", "?", "?", DateTimeOffset.MinValue, 0, "unreadable item"));
         return jobs;
     }
+
+    private RedisKey[] FailKeys => [_processing, _claims, _delayed, _dead, _expired, _deadDropped];
 
     private Task<RedisResult> Eval(string script, RedisKey[] keys, RedisValue[] values, CancellationToken ct)
         => _db.ScriptEvaluateAsync(script, keys, values).WaitAsync(ct);
@@ -250,6 +262,18 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
     private sealed record Claim(byte[] Item, string Token);
 
     private static byte[] Serialize(ResetEmailJob job) => JsonSerializer.SerializeToUtf8Bytes(job, Json);
+
+    private static ResetEmailJob? Deserialize(byte[] item)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ResetEmailJob>(item, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string Truncate(string error) => error.Length <= 500 ? error : error[..500];
 }
