@@ -57,12 +57,12 @@ public static class PasswordResetEndpoints
         // The email itself, and the token, are made later by the dispatcher.
         var account = await services.GetRequiredService<IAccountDirectory>().FindAsync(trimmed, ct);
         var domain = account is not null ? AccountRules.Domain(account.Email) : trimmed.Contains('@') ? AccountRules.Domain(trimmed) : null;
+        // One account, one throttle: asking by account id and by email must not give two quotas.
+        var request = new ResetRequest(clientIp, account?.Email ?? trimmed, domain, account is not null);
         GateDecision decision;
         try
         {
-            // One account, one throttle: asking by account id and by email must not give two quotas.
-            var throttledAs = account?.Email ?? trimmed;
-            decision = await services.GetRequiredService<IResetGate>().DecideAsync(new ResetRequest(clientIp, throttledAs, domain, account is not null), ct);
+            decision = await services.GetRequiredService<IResetGate>().DecideAsync(request, ct);
         }
         catch (ArgumentException)
         {
@@ -87,21 +87,10 @@ public static class PasswordResetEndpoints
         context.Response.Headers.CacheControl = "no-store";
         await context.Response.Body.WriteAsync(AcceptedBody, ct);
         await context.Response.CompleteAsync();
-        if (decision.Verdict == GateVerdict.Send && account is not null)
-        {
-            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            var outbox = services.GetRequiredService<IOutbox>();
-            try
-            {
-                await outbox.EnqueueAsync(ResetEmailJob.Create(account.AccountId, account.Email, now), CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                services.GetRequiredService<OutboxStatistics>().OnEnqueueFailed();
-                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PasswordResetEndpoints))
-                    .LogError(ex, "A reset email for an accepted request could not be queued; the user has to ask again");
-            }
-        }
+        if (account is null) return;
+        if (decision.Verdict == GateVerdict.Send) await services.GetRequiredService<ResetEmails>().QueueAsync(account);
+        else if (decision.Verdict == GateVerdict.Defer)
+            services.GetRequiredService<LaterLooks>().Schedule(request, account, decision.RetryAfter ?? TimeSpan.Zero);
     }
 
     private static async Task VerifyAsync(HttpContext context)

@@ -22,7 +22,8 @@ public interface IResetGate
 /// the login names (if it is an email address), else null.
 /// </param>
 /// <param name="AccountExists">Whether the directory knows the login. The answer to the caller never depends on it.</param>
-public sealed record ResetRequest(IPAddress ClientIp, string Login, string? RecipientDomain, bool AccountExists);
+/// <param name="Look">How often the gate answered <see cref="GateVerdict.Defer"/> to this request already.</param>
+public sealed record ResetRequest(IPAddress ClientIp, string Login, string? RecipientDomain, bool AccountExists, int Look = 0);
 
 public enum GateVerdict
 {
@@ -34,9 +35,12 @@ public enum GateVerdict
 
     /// <summary>The client IP or network is throttled: the only outcome the caller sees (429 + Retry-After).</summary>
     RejectSource,
+
+    /// <summary>Nothing now, answered exactly as <see cref="Send"/>; ask again after RetryAfter with the next look (<see cref="LaterLooks"/>).</summary>
+    Defer,
 }
 
-/// <param name="RetryAfter">For <see cref="GateVerdict.RejectSource"/>: when the source may try again.</param>
+/// <param name="RetryAfter">For <see cref="GateVerdict.RejectSource"/>: when the source may try again; for <see cref="GateVerdict.Defer"/>: when to look again.</param>
 /// <param name="Denied">The enforced rules by scope, for operators (the dashboard's throttled networks and domains); never shown to the caller.</param>
 public sealed record GateDecision(GateVerdict Verdict, TimeSpan? RetryAfter = null, Findings? Denied = null)
 {
@@ -49,6 +53,7 @@ public sealed record GateDecision(GateVerdict Verdict, TimeSpan? RetryAfter = nu
     {
         SiloVerdict.Send => new(GateVerdict.Send, Denied: denied),
         SiloVerdict.Suppress => new(GateVerdict.Suppress, Denied: denied),
+        SiloVerdict.Defer => new(GateVerdict.Defer, retryAfter, denied),
         _ => new(GateVerdict.RejectSource, retryAfter, denied),
     };
 }

@@ -10,7 +10,7 @@ public sealed class InProcessResetGate(GrainGate gate, TimeProvider time) : IRes
     public async Task<GateDecision> DecideAsync(ResetRequest request, CancellationToken ct)
     {
         var attempt = new ResetAttempt(Guid.NewGuid().ToString("N"), request.ClientIp.ToString(), request.Login,
-            request.RecipientDomain ?? DecisionEndpoints.DomainOf(request.Login));
+            request.RecipientDomain ?? DecisionEndpoints.DomainOf(request.Login), request.Look);
         var decision = await gate.DecideAsync(attempt, time.GetUtcNow(), ct);
         return GateDecision.Of(decision.Verdict, decision.RetryAfter, decision.Denied);
     }

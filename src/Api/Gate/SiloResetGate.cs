@@ -22,7 +22,7 @@ public sealed class SiloResetGate(HttpClient http, IReadOnlyList<Uri> silos) : I
     public async Task<GateDecision> DecideAsync(ResetRequest request, CancellationToken ct)
     {
         var body = new DecisionRequest(request.ClientIp.ToString(), request.Login,
-            request.RecipientDomain ?? DecisionEndpoints.DomainOf(request.Login), Guid.NewGuid().ToString("N"));
+            request.RecipientDomain ?? DecisionEndpoints.DomainOf(request.Login), Guid.NewGuid().ToString("N"), request.Look);
         HttpRequestException? unreachable = null;
         foreach (var index in DecisionAffinity.Order(_siloNames, body.ClientIp!))
         {

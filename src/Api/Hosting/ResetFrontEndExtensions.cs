@@ -79,6 +79,10 @@ public static class ResetFrontEndExtensions
             ? ActivatorUtilities.CreateInstance<PickupDirectoryEmailSender>(sp)
             : ActivatorUtilities.CreateInstance<SmtpEmailSender>(sp));
 
+        services.AddSingleton<ResetEmails>();
+        services.AddSingleton<LaterLooks>();
+        services.AddHostedService(sp => sp.GetRequiredService<LaterLooks>());
+
         services.AddHostedService<ResetFrontEndStartup>();
         services.AddHostedService<OutboxDispatcher>();
         return services;

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using ThrottleCluster.Api.Gate;
+using ThrottleCluster.Api.Tests.Support;
+
+namespace ThrottleCluster.Api.Tests;
+
+/// <summary>A request the gate defers is answered like any other and asked again when the gate said.</summary>
+public sealed class LaterLookTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Soon = TimeSpan.FromMilliseconds(50);
+    private readonly ApiFactory _api = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _api.DisposeAsync();
+
+    private async Task<(HttpStatusCode Status, string Body)> AskAsync(string login)
+    {
+        using var content = new StringContent(JsonSerializer.Serialize(new { login }), Encoding.UTF8, "application/json");
+        var response = await _api.CreateClient().PostAsync("/v1/password-resets", content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task WaitForLooksAsync(int count)
+    {
+        for (var i = 0; i < 400 && _api.Gate.Requests.Count < count; i++) await Task.Delay(50);
+        Assert.Equal(count, _api.Gate.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_deferred_request_is_answered_like_a_sent_one_and_its_email_leaves_when_a_later_look_lets_it()
+    {
+        _api.Gate.Decide = r => r.Look < 2 ? new GateDecision(GateVerdict.Defer, Soon) : GateDecision.Send;
+        var deferred = await AskAsync("alice@example.com");
+        _api.Gate.Decide = _ => GateDecision.Send;
+        var sent = await AskAsync("acct-bob");
+        Assert.Equal(sent, deferred);
+
+        var mail = await _api.WaitForMailAsync(2);
+        Assert.Equal(["Bob@Example.com", "alice@example.com"], mail.Select(f => Eml.Read(f).Headers["To"]).Order(StringComparer.Ordinal));
+        var looks = _api.Gate.Requests.Where(r => r.Login == "alice@example.com").Select(r => r.Look);
+        Assert.Equal([0, 1, 2], looks);
+    }
+
+    [Fact]
+    public async Task A_later_look_that_is_refused_sends_nothing_and_asks_no_more()
+    {
+        _api.Gate.Decide = r => r.Look == 0 ? new GateDecision(GateVerdict.Defer, Soon) : GateDecision.Suppress;
+        await AskAsync("alice@example.com");
+        await WaitForLooksAsync(2);
+        await Task.Delay(300);
+        Assert.Equal(2, _api.Gate.Requests.Count);
+        Assert.Empty(_api.MailFiles());
+    }
+
+    [Fact]
+    public async Task A_deferred_request_for_a_missing_account_is_not_looked_at_again()
+    {
+        _api.Gate.Decide = _ => new GateDecision(GateVerdict.Defer, Soon);
+        var missing = await AskAsync("nobody@example.com");
+        Assert.Equal(HttpStatusCode.Accepted, missing.Status);
+        await Task.Delay(300);
+        Assert.Single(_api.Gate.Requests);
+    }
+}
