@@ -29,7 +29,9 @@ public static class AttackCommand
         Add("--rate", "Requests per second over all workers (0: as fast as possible)", defaults.Rate, (o, v) => o.Rate = v);
         Add("--max-seconds", "Stop sending after this long", defaults.MaxSeconds, (o, v) => o.MaxSeconds = v);
         Add("--drain-seconds", "Wait at most this long for the outbox to drain", defaults.DrainSeconds, (o, v) => o.DrainSeconds = v);
+        Add("--drain-quiet-seconds", "The outbox has drained once no mail arrived for this long", defaults.DrainQuietSeconds, (o, v) => o.DrainQuietSeconds = v);
         Add("--global-budget", "The Api's Throttle:Global:PerMinute, to judge the mail count", defaults.GlobalBudgetPerMinute, (o, v) => o.GlobalBudgetPerMinute = v);
+        Add("--global-burst", "The Api's Throttle:Global:Burst (default: a twentieth of --global-budget)", defaults.GlobalBurst, (o, v) => o.GlobalBurst = v);
         Add("--out", "Also write the JSON summary to this file", defaults.Out, (o, v) => o.Out = v);
         Add("--write-accounts-only", "Write the accounts file, print its path and exit", defaults.WriteAccountsOnly, (o, v) => o.WriteAccountsOnly = v);
 

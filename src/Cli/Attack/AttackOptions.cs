@@ -19,8 +19,12 @@ public sealed class AttackOptions
     public int Concurrency { get; set; } = 64;
     public double Rate { get; set; } // requests per second over all workers, 0 = as fast as possible
     public double MaxSeconds { get; set; } = 1500;
-    public double DrainSeconds { get; set; } = 120;
+    public double DrainSeconds { get; set; } = 300;
+    /// <summary>Longer than the gate's Throttle:Global:LookAgain:After, so deferred requests still have their next look.</summary>
+    public double DrainQuietSeconds { get; set; } = 20;
     public int GlobalBudgetPerMinute { get; set; } = 1000;
+    /// <summary>The Api's Throttle:Global:Burst; unset, its default (a twentieth of the budget).</summary>
+    public int? GlobalBurst { get; set; }
     public double LegitTarget { get; set; } = 0.99;
     public string? Out { get; set; }
     public bool WriteAccountsOnly { get; set; }

@@ -134,7 +134,8 @@ public static class AttackSimulator
             var apiCpu = api is not null ? CpuSeconds(api.Id) : (double?)null;
             var selfCpu = CpuSeconds(Environment.ProcessId);
 
-            // Drain: the outbox sends asynchronously; wait until the pickup directory stops growing.
+            // Drain: the outbox sends asynchronously, and deferred requests get their next look later;
+            // wait until the pickup directory stops growing for longer than a look takes.
             Log($"requests done in {duration.TotalSeconds:F1} s; waiting for the outbox to drain");
             var drain = Stopwatch.StartNew();
             var last = -1; var stableSince = TimeSpan.Zero;
@@ -142,7 +143,7 @@ public static class AttackSimulator
             {
                 var c = PickupMail.CountFiles(mailDir);
                 if (c != last) { last = c; stableSince = drain.Elapsed; }
-                else if (drain.Elapsed - stableSince >= TimeSpan.FromSeconds(5)) break;
+                else if (drain.Elapsed - stableSince >= TimeSpan.FromSeconds(o.DrainQuietSeconds)) break;
                 await Task.Delay(1000);
             }
             var mail = PickupMail.Count(mailDir);
@@ -151,7 +152,11 @@ public static class AttackSimulator
             var legitUsersAsked = legitAsked.Count;
             var minutesStarted = (int)Math.Ceiling(duration.TotalMinutes);
             var wallMinutes = (int)((new DateTime(endedUtc.Ticks - endedUtc.Ticks % TimeSpan.TicksPerMinute) - new DateTime(startedUtc.Ticks - startedUtc.Ticks % TimeSpan.TicksPerMinute)).TotalMinutes) + 1;
-            var allowed = (long)o.GlobalBudgetPerMinute * minutesStarted;
+            // The budget is metered: at most a burst plus PerMinute per minute over the span in which
+            // emails were granted, which ends before the last one was seen (deferred ones included).
+            var granting = duration + stableSince;
+            var burst = o.GlobalBurst ?? Math.Max(1, o.GlobalBudgetPerMinute / 20);
+            var allowed = (long)Math.Floor(burst + o.GlobalBudgetPerMinute * granting.TotalSeconds / 60);
             var rate = legitUsersAsked == 0 ? 1.0 : (double)legitDelivered / legitUsersAsked;
             var summary = new JsonObject
             {
@@ -185,6 +190,8 @@ public static class AttackSimulator
                 ["legitimate_users_served"] = legitDelivered,
                 ["legitimate_success_rate"] = Math.Round(rate, 4),
                 ["global_budget_per_minute"] = o.GlobalBudgetPerMinute,
+                ["global_burst"] = burst,
+                ["granting_span_s"] = Math.Round(granting.TotalSeconds, 1),
                 ["minutes_started"] = minutesStarted,
                 ["wall_clock_minutes_touched"] = wallMinutes,
                 ["emails_allowed_by_global_budget"] = allowed,
