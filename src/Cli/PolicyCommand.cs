@@ -47,9 +47,10 @@ public static class PolicyCommand
             var assignments = (parsed.GetValue(settings) ?? []).Select(PolicyAssignment.Parse).ToList();
             var source = parsed.GetValue(file);
             if (source is null && assignments.Count == 0) throw new UsageException("policy set: give --file policy.json, settings as path=value, or both");
+            var fromFile = source is null ? null : ReadPolicy(source);
             using var client = silo.Connect(parsed);
             var before = (JsonObject)await client.GetAsync(PolicyPath, ct);
-            var policy = source is null ? (JsonObject)before.DeepClone() : ReadPolicy(source);
+            var policy = fromFile ?? (JsonObject)before.DeepClone();
             foreach (var assignment in assignments) assignment.ApplyTo(policy);
             var answer = await client.PutAsync(PolicyPath, policy, ct);
 
