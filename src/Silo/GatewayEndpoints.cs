@@ -6,13 +6,18 @@ namespace ThrottleCluster.Silo;
 
 /// <summary>
 /// <c>GET /v1/gateway/check</c> for nginx <c>auth_request</c>: 204 while the client's IP and network
-/// are within their limits, 429 with Retry-After once they are not. The client is the connection's
+/// are within their limits, 429 with Retry-After once they are not, and when no decision can be made
+/// 503 or 204 as <see cref="GatewayEngineFailure"/> says. The client is the connection's
 /// peer unless that peer is a trusted proxy (<see cref="ClientAddressResolver"/>).
 /// </summary>
 public static class GatewayEndpoints
 {
     public static IEndpointRouteBuilder MapGatewayCheck(this IEndpointRouteBuilder endpoints)
     {
+        // Read once, at start-up: an invalid value stops the host here.
+        var onEngineFailure = new GatewayEngineFailure(
+            GatewayEngineFailure.ModeFrom(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()),
+            endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayEngineFailure)));
         endpoints.MapGet("/v1/gateway/check", async (HttpContext http, ClientAddressResolver clients, ResetGate gate, DecisionMetrics metrics, AuditTrail audit, TimeProvider time, CancellationToken ct) =>
         {
             var client = clients.Resolve(http);
@@ -29,7 +34,7 @@ public static class GatewayEndpoints
             }
             catch (Runtime.GrainCallException ex)
             {
-                return Problems.Unavailable(ex.Message);
+                return onEngineFailure.LetThrough(ex) ? Results.NoContent() : Problems.Unavailable(ex.Message);
             }
             metrics.Record(decision, time.GetElapsedTime(started));
             if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.SourceCheck(now, decision, client.ToString(), audit.Hasher));
