@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Starts a local cluster on loopback: Garnet, two silos and the Api. Stop it with cluster-down.sh.
-# Ports can be moved with GARNET_PORT, SILO_PORTS ("5101 5102") and API_PORT.
+# Ports can be moved with GARNET_PORT, SILO_PORTS ("5101 5102") and API_PORT, the state directory
+# (pids, logs, mail, Garnet data) with CLUSTER_STATE (default .cluster).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-state="$root/.cluster"
+state="${CLUSTER_STATE:-$root/.cluster}"
 garnet_port=${GARNET_PORT:-6390}
 silo_ports=(${SILO_PORTS:-5101 5102})
 api_port=${API_PORT:-5100}
