@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using ThrottleCluster.EndToEnd.Tests.Support;
 
@@ -62,8 +61,6 @@ public sealed class DashboardApi : IAsyncDisposable
         using var response = await Client.SendAsync(request, ct);
         return (int)response.StatusCode;
     }
-
-    public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,38 @@
+using ThrottleCluster.Grains;
+using ThrottleCluster.Silo;
+
+namespace ThrottleCluster.Dashboard.Tests;
+
+public sealed class SiloStatusCombineTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Silos_answers_combine_to_the_highest_stage_the_sum_of_grants_and_the_oldest_reading()
+    {
+        var combined = SiloStatus.Combine([
+            SiloStatus.Of(SurgeStage.Normal, 500, 7, Now),
+            SiloStatus.Of(SurgeStage.Tightened, 500, 5, Now.AddSeconds(-1)),
+        ])!;
+
+        Assert.Equal(SurgeStage.Tightened, combined.Breaker);
+        Assert.Equal(1, combined.BreakerStage);
+        Assert.Equal(12, combined.GrantedLastMinute);
+        Assert.Equal(500, combined.GlobalBudgetPerMinute);
+        Assert.Equal(Now.AddSeconds(-1), combined.ObservedAt);
+        Assert.Equal(2, combined.Silos);
+        Assert.Null(SiloStatus.Combine([]));
+    }
+
+    [Fact]
+    public void Trailing_minute_counts_what_a_total_grew_over_the_last_minute_of_samples()
+    {
+        var minute = new TrailingMinute();
+        Assert.Equal(0, minute.Sample(Now, 10));
+        Assert.Equal(5, minute.Sample(Now.AddSeconds(30), 15));
+        Assert.Equal(12, minute.Sample(Now.AddSeconds(60), 22));
+        // The sample at 0 s is now more than a minute old; the one at 30 s is the baseline.
+        Assert.Equal(10, minute.Sample(Now.AddSeconds(90), 25));
+        Assert.Equal(0, minute.Sample(Now.AddSeconds(300), 25));
+    }
+}
