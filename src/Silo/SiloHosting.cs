@@ -36,6 +36,7 @@ public static class SiloHosting
         var auditCapacity = configuration.GetValue(AuditTrail.CapacityKey, AuditTrail.DefaultCapacity);
 
         services.AddProblemDetails();
+        services.AddRequestLimits();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(policies);
@@ -82,6 +83,7 @@ public static class SiloHosting
         app.Services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestLimits();
         app.Use(RequestCharset.GuardAsync);
         app.MapGrains();
         app.MapDecisions();

@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Outbox;
@@ -20,7 +18,6 @@ public static class PasswordResetEndpoints
 {
     public const string ResetPath = "/v1/password-resets";
     public const string VerifyPath = "/v1/password-resets/verify";
-    public const int MaxBodyBytes = 4096;
     public const int MaxLoginLength = 320;
 
     /// <summary>The one answer to every accepted reset request, whatever happened behind it.</summary>
@@ -128,39 +125,16 @@ public static class PasswordResetEndpoints
 
     /// <summary>
     /// Reads a small JSON object body and returns its one string property. Checks, in order: media
-    /// type, size (Content-Length, then what actually arrives), JSON syntax, shape.
+    /// type, JSON syntax, shape. The body's size was checked before the endpoint ran
+    /// (<see cref="RequestBodyLimit"/>, 413), and it is already in memory.
     /// </summary>
     private static async Task<(string? Value, Problems.Problem? Problem)> ReadStringPropertyAsync(HttpContext context, string name)
     {
         var request = context.Request;
         if (!IsJson(request.ContentType)) return (null, Problems.Invalid("The body must be application/json."));
-        if (request.ContentLength > MaxBodyBytes) return (null, Problems.Invalid($"The body is larger than {MaxBodyBytes} bytes."));
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBodyBytes;
-
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes + 1);
-        try
-        {
-            var length = 0;
-            try
-            {
-                while (length <= MaxBodyBytes)
-                {
-                    var read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBodyBytes + 1 - length), context.RequestAborted);
-                    if (read == 0) break;
-                    length += read;
-                }
-            }
-            catch (BadHttpRequestException)
-            {
-                return (null, Problems.Invalid($"The body is malformed or larger than {MaxBodyBytes} bytes."));
-            }
-            if (length > MaxBodyBytes) return (null, Problems.Invalid($"The body is larger than {MaxBodyBytes} bytes."));
-            return Parse(buffer.AsSpan(0, length), name);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-        }
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, context.RequestAborted);
+        return Parse(body.GetBuffer().AsSpan(0, (int)body.Length), name);
     }
 
     private static (string? Value, Problems.Problem? Problem) Parse(ReadOnlySpan<byte> body, string name)

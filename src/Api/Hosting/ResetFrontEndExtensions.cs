@@ -27,6 +27,7 @@ public static class ResetFrontEndExtensions
     public static IServiceCollection AddResetFrontEnd(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddRequestLimits();
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.Section).ValidateOnStart();
@@ -96,6 +97,7 @@ public static class ResetFrontEndExtensions
             ExceptionHandler = HandleExceptionAsync,
             SuppressDiagnosticsCallback = _ => false,
         });
+        app.UseRequestLimits();
         app.Services.GetRequiredService<PrometheusMetrics>(); // listen before the first request
         app.MapStorageHealth();
         app.MapPrometheusMetrics();
