@@ -33,8 +33,12 @@ wait_http() { # url
 }
 
 garnet_dll=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/garnet-server/2.2.8" -name GarnetServer.dll | head -n 1)
+# Durable: every write goes to the append-only file, committed per operation and flushed before the
+# client is answered, so a write a silo was told about survives Garnet being killed; --recover
+# replays it on start (RELIABILITY.md). RandomAccess: with its native device Garnet aborts on the
+# first AOF write on Debian 12.
 start garnet dotnet "$garnet_dll" --bind 127.0.0.1 --port "$garnet_port" --lua --lua-transaction-mode -m 256m -i 16m \
-  --checkpointdir "$state/garnet" --recover
+  --checkpointdir "$state/garnet" --device-type RandomAccess --aof --aof-commit-freq 0 --aof-commit-wait --recover
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$garnet_port") 2>/dev/null && break; sleep 0.2; done
 
 silos=""
