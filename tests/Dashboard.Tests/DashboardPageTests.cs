@@ -67,6 +67,8 @@ public sealed partial class DashboardPageTests(ITestOutputHelper output)
             Assert.Contains("203.0.113.0/24", networks);
             Assert.Contains("2001:db8:1::/48", networks);
             Assert.Equal(GlobalBudget, await ShownAsync(page, "global-budget"));
+            foreach (var state in new[] { "pending", "in-flight", "delayed", "dead" })
+                Assert.True(await ShownAsync(page, "outbox-" + state) >= 0, $"the page shows the outbox's {state} count");
             var perMinute = await ShownAsync(page, "emails-per-minute");
             Assert.InRange(perMinute, 0, await ShownAsync(page, "emails-sent"));
         }

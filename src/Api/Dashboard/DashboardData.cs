@@ -11,7 +11,7 @@ namespace ThrottleCluster.Api.Dashboard;
 /// </summary>
 /// <param name="Decisions">Since start, by verdict: <c>tc_api_decisions_total</c>.</param>
 /// <param name="EmailsSent">Since start: <c>tc_outbox_sent_total</c>.</param>
-/// <param name="Outbox">The last read depth: <c>tc_outbox_depth</c>; null until read.</param>
+/// <param name="Outbox">The queue's sizes as the dispatcher last read them: <c>tc_outbox_jobs</c>; null until read.</param>
 /// <param name="Global">Breaker stage, budget and grants: <c>tc_global_breaker_stage</c>, <c>tc_global_budget_per_minute</c>; null until read.</param>
 /// <param name="TopNetworks">Most throttled networks lately (never a full address).</param>
 /// <param name="TopDomains">Most throttled recipient domains lately.</param>
@@ -30,11 +30,12 @@ public sealed record DashboardData(
     {
         var decisions = services.GetRequiredService<GateDecisionMetrics>();
         var throttled = services.GetRequiredService<ThrottledTargets>();
+        var outbox = services.GetRequiredService<OutboxStatistics>();
         return new DashboardData(
             services.GetRequiredService<TimeProvider>().GetUtcNow(),
             new DecisionTotals(decisions.Total(GateVerdict.Send), decisions.Total(GateVerdict.Suppress), decisions.Total(GateVerdict.RejectSource)),
-            services.GetRequiredService<OutboxStatistics>().Sent,
-            services.GetRequiredService<OutboxDepthGauge>().Latest,
+            outbox.Sent,
+            outbox.Counts,
             services.GetService<IGlobalStatus>()?.Current,
             Top(throttled.Networks),
             Top(throttled.Domains));

@@ -39,7 +39,7 @@ public sealed class ThrottledTargets(TimeProvider time)
         }
         catch (ArgumentException)
         {
-            return null; // the gate decided on it, so this does not happen; the dashboard just skips it
+            return null; // a domain the keys refuse is the gate's concern (it answers 400); here it is only left out
         }
     }
 }

@@ -67,8 +67,6 @@ public static class ResetFrontEndExtensions
         services.AddSingleton<ResetEmailComposer>();
 
         services.AddSingleton<OutboxStatistics>();
-        services.AddSingleton<OutboxDepthGauge>();
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxDepthGauge>());
         services.TryAddSingleton<GateDecisionMetrics>();
         services.TryAddSingleton<ThrottledTargets>();
         services.AddOtlpMetricExport();
