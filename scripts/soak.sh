@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Soak run, not part of the test command: a cluster on loopback (scripts/cluster-up.sh: Garnet, two
+# silos, the Api with pickup-directory mail) in a state directory of its own, with policy windows
+# and idle timeouts cut from hours to a minute or two, under steady traffic plus bursts over many
+# accounts and sources (the flood simulator, scripts/bench.sh attack), then quiet. Every few seconds
+# it samples the RSS of the silos, the Api and Garnet (/proc/PID/status), the silos' activations
+# and Garnet's DBSIZE and store size, and at the end prints start, peak and end of each and the
+# keys over time. Bounded: --seconds (default 300) of which the last --quiet share has no traffic.
+# Usage: scripts/soak.sh [--seconds 300] [--sample 5] [--quiet 0.4] [--rate 100] [--burst 3000]
+#                        [--burst-every 45] [--accounts 20000] [--sources 4000] [--out DIR]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+seconds=300 sample=5 quiet=0.4 rate=100 burst=3000 burst_every=45 accounts=20000 sources=4000 out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2 ;; --sample) sample=$2 ;; --quiet) quiet=$2 ;; --rate) rate=$2 ;;
+    --burst) burst=$2 ;; --burst-every) burst_every=$2 ;; --accounts) accounts=$2 ;; --sources) sources=$2 ;;
+    --out) out=$2 ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# //'; exit 2 ;;
+  esac
+  shift 2
+done
+traffic_seconds=$(awk -v s="$seconds" -v q="$quiet" 'BEGIN { printf "%d", s * (1 - q) }')
+legit_every=100
+
+export CLUSTER_STATE=${out:-$(mktemp -d /tmp/tc-soak-XXXXXX)}
+export GARNET_PORT=${GARNET_PORT:-6490} SILO_PORTS=${SILO_PORTS:-"5201 5202"} API_PORT=${API_PORT:-5200}
+mkdir -p "$CLUSTER_STATE"
+api="http://127.0.0.1:$API_PORT"
+samples="$CLUSTER_STATE/samples.tsv"
+flood=(--attach --api "$api" --mail-dir "$CLUSTER_STATE/mail" --work-dir "$CLUSTER_STATE/attack"
+  --accounts "$accounts" --sources "$sources" --legit-every "$legit_every" --drain-seconds 1)
+
+# One accounts file for every run: the steady run has the most legitimate users, the others a prefix
+# of them. bench.sh builds the simulator; later runs start that build directly, so no rebuild touches
+# binaries while the cluster runs them.
+steady_requests=$(awk -v r="$rate" -v t="$traffic_seconds" 'BEGIN { printf "%d", r * t }')
+export Accounts__File
+Accounts__File=$(scripts/bench.sh attack "${flood[@]}" --requests "$steady_requests" --write-accounts-only | tail -n 1)
+attack=(dotnet src/Cli/bin/Release/net10.0/ThrottleCluster.Cli.dll attack "${flood[@]}")
+
+# What takes hours by default takes a minute or two here (every key is documented in docs/POLICIES.md
+# and README.md). The daily windows (account sends, source day counts) are fixed at 24 h in the grains.
+export Runtime__IdleTimeout=00:00:30 Tokens__Lifetime=00:01:00 \
+  Throttle__Account__Cooldown=00:00:10 Throttle__Account__MaxCooldown=00:01:00 Throttle__Account__TokenLifetime=00:01:00 \
+  Throttle__Ip__DistinctWindow=00:01:00 Throttle__Ip__BlockFor=00:01:00 Throttle__Ip__MaxBlock=00:02:00 Throttle__Ip__OffenceMemory=00:02:00 \
+  Throttle__Network__DistinctWindow=00:01:00 Throttle__Network__BlockFor=00:01:00 Throttle__Network__MaxBlock=00:02:00 Throttle__Network__OffenceMemory=00:02:00 \
+  Throttle__Domain__BaselineWindow=00:01:00 Throttle__Global__Hold=00:00:30 \
+  Logging__LogLevel__Default=Warning
+
+cleanup() {
+  for pid in $(jobs -p); do kill "$pid" 2>/dev/null || true; done
+  bash scripts/cluster-down.sh >/dev/null || true
+}
+trap cleanup EXIT
+bash scripts/cluster-up.sh
+
+pid_of() { awk -v n="$1" '$2 == n { print $1 }' "$CLUSTER_STATE/pids"; }
+rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"; }
+activations() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^tc_runtime_activations / { printf "%d", $2 }' || true; }
+garnet() { redis-cli -p "$GARNET_PORT" "$@" 2>/dev/null || true; }
+read -r silo1 silo2 <<<"$SILO_PORTS"
+garnet_pid=$(pid_of garnet) api_pid=$(pid_of api) silo1_pid=$(pid_of "silo-$silo1") silo2_pid=$(pid_of "silo-$silo2")
+
+printf 't_s\tphase\tgarnet_rss_mb\tgarnet_store_mb\tkeys\tsilo1_rss_mb\tsilo2_rss_mb\tapi_rss_mb\tactivations\tmails\n' >"$samples"
+started=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+sample_loop() {
+  while :; do
+    local now=$(( $(date +%s) - started )) phase=traffic
+    [ "$now" -ge "$traffic_seconds" ] && phase=quiet
+    [ "$now" -gt "$seconds" ] && break
+    local store keys acts
+    store=$(garnet info memory | awk -F: '/^total_main_store_size:/ { printf "%.0f", $2 / 1048576 }')
+    keys=$(garnet dbsize)
+    acts="$(activations "$silo1")+$(activations "$silo2")"
+    [[ $acts =~ ^[0-9]+\+[0-9]+$ ]] && acts=$((acts)) || acts="-"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$phase" "$(rss_mb "$garnet_pid")" "$store" "$keys" \
+      "$(rss_mb "$silo1_pid")" "$(rss_mb "$silo2_pid")" "$(rss_mb "$api_pid")" "$acts" \
+      "$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l)" >>"$samples"
+    sleep "$sample"
+  done
+}
+sample_loop &
+sampler=$!
+
+# Steady: paced requests for the whole traffic phase. Bursts: as fast as they go, every --burst-every seconds.
+"${attack[@]}" --requests "$steady_requests" --rate "$rate" --max-seconds "$traffic_seconds" \
+  --out "$CLUSTER_STATE/steady.json" >"$CLUSTER_STATE/steady.log" 2>&1 &
+steady=$!
+bursts=0
+while [ $(( $(date +%s) - started + burst_every )) -lt "$traffic_seconds" ]; do
+  sleep "$burst_every"
+  bursts=$((bursts + 1))
+  "${attack[@]}" --requests "$burst" --max-seconds "$burst_every" --out "$CLUSTER_STATE/burst-$bursts.json" \
+    >"$CLUSTER_STATE/burst-$bursts.log" 2>&1 || echo "burst $bursts failed: see $CLUSTER_STATE/burst-$bursts.log" >&2
+done
+wait "$steady" || echo "steady traffic failed: see $CLUSTER_STATE/steady.log" >&2
+wait "$sampler"
+
+echo
+echo "Soak: $seconds s ($traffic_seconds s traffic: $rate req/s steady + $bursts bursts of $burst, then quiet), samples every $sample s"
+echo "      accounts $accounts, sources $sources; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; samples in $samples"
+awk -F'\t' 'NR == 1 { for (i = 3; i <= NF; i++) name[i] = $i; next }
+  { for (i = 3; i <= NF; i++) { if (NR == 2) first[i] = $i; if ($i + 0 > peak[i] + 0) peak[i] = $i; last[i] = $i } }
+  END { printf "%-16s %10s %10s %10s\n", "series", "start", "peak", "end";
+        for (i = 3; i <= 10; i++) printf "%-16s %10s %10s %10s\n", name[i], first[i], peak[i], last[i] }' "$samples"
+echo
+echo "Over time (every ~30 s):"
+awk -F'\t' -v every="$(( 30 / sample > 0 ? 30 / sample : 1 ))" 'NR == 1 || (NR - 2) % every == 0 { printf "%6s %-8s keys %8s  garnet %5s MB  silos %5s+%-5s MB  api %5s MB  activations %7s  mails %6s\n", $1, $2, $5, $3, $6, $7, $8, $9, $10 }' "$samples" | tail -n +2
+for f in "$CLUSTER_STATE"/steady.json "$CLUSTER_STATE"/burst-*.json; do
+  [ -f "$f" ] && awk -v f="$(basename "$f")" '/"attack_requests"|"requests_per_s"|"emails"/ { gsub(/[ ,]/, ""); line = line " " $0 } END { print f ":" line }' "$f"
+done
