@@ -106,13 +106,14 @@ public sealed partial class DashboardPageTests(ITestOutputHelper output)
         var polls = await ShownAsync(page, "poll-count");
         await Eventually.HoldsAsync(async () => await ShownAsync(page, "poll-count") >= polls + 2, "the page polled twice more");
         var shown = new Dictionary<string, long>();
-        foreach (var id in new[] { "decisions-send", "decisions-suppress", "decisions-reject-source", "emails-sent", "breaker-stage", "global-budget" })
+        foreach (var id in new[] { "decisions-send", "decisions-suppress", "decisions-reject-source", "decisions-defer", "emails-sent", "breaker-stage", "global-budget" })
             shown[id] = await ShownAsync(page, id);
         var after = await PrometheusText.ScrapeAsync(api.Client);
 
         AssertBetween("decisions-send", shown, before, after, "tc_api_decisions_total{verdict=\"Send\"}");
         AssertBetween("decisions-suppress", shown, before, after, "tc_api_decisions_total{verdict=\"Suppress\"}");
         AssertBetween("decisions-reject-source", shown, before, after, "tc_api_decisions_total{verdict=\"RejectSource\"}");
+        AssertBetween("decisions-defer", shown, before, after, "tc_api_decisions_total{verdict=\"Defer\"}");
         AssertBetween("emails-sent", shown, before, after, "tc_outbox_sent_total");
         Assert.True(before.Has("tc_global_breaker_stage") && after.Has("tc_global_breaker_stage"), "the breaker stage is a gauge on /metrics");
         Assert.InRange(shown["breaker-stage"], Math.Min(before.Value("tc_global_breaker_stage"), after.Value("tc_global_breaker_stage")),

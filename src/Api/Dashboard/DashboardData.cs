@@ -33,7 +33,7 @@ public sealed record DashboardData(
         var outbox = services.GetRequiredService<OutboxStatistics>();
         return new DashboardData(
             services.GetRequiredService<TimeProvider>().GetUtcNow(),
-            new DecisionTotals(decisions.Total(GateVerdict.Send), decisions.Total(GateVerdict.Suppress), decisions.Total(GateVerdict.RejectSource)),
+            new DecisionTotals(decisions.Total(GateVerdict.Send), decisions.Total(GateVerdict.Suppress), decisions.Total(GateVerdict.RejectSource), decisions.Total(GateVerdict.Defer)),
             outbox.Sent,
             outbox.Counts,
             services.GetService<IGlobalStatus>()?.Current,
@@ -45,7 +45,7 @@ public sealed record DashboardData(
         => list.Top(TopCount).Select(e => new TopEntry(e.Key, Math.Round(e.Weight, 1))).ToList();
 }
 
-public sealed record DecisionTotals(long Send, long Suppress, long RejectSource);
+public sealed record DecisionTotals(long Send, long Suppress, long RejectSource, long Defer);
 
 /// <param name="Weight">About how many throttled requests lately (each counts 1 and halves every 5 minutes).</param>
 public sealed record TopEntry(string Key, double Weight);
