@@ -45,7 +45,8 @@ public sealed record PolicyAssignment(string Text, IReadOnlyList<string> Path, s
     private JsonNode Typed(JsonNode? current)
     {
         var kind = current?.GetValueKind();
-        if (kind == JsonValueKind.Number && JsonNumber(Value) is { } number)
+        // An optional number not set yet (global.burst) shows as null.
+        if (kind is JsonValueKind.Number or JsonValueKind.Null or null && JsonNumber(Value) is { } number)
             return number;
         if (kind is JsonValueKind.True or JsonValueKind.False && bool.TryParse(Value, out var flag))
             return JsonValue.Create(flag);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace ThrottleCluster.Grains.Abstractions;
 
@@ -150,6 +151,7 @@ public sealed record GlobalPolicy
     /// Burst + PerMinute * s / 60. Unset: three seconds' worth (<see cref="BurstSize"/>).
     /// </summary>
     public int? Burst { get; init; }
+    [JsonIgnore]
     public int BurstSize => Burst ?? Math.Max(1, PerMinute / 20);
     /// <summary>Demand (requests per minute reaching the global grain) at this multiple of the budget tightens.</summary>
     public double TightenAt { get; init; } = 1;

@@ -27,6 +27,17 @@ public sealed class PolicyTests(SiloFixture silo) : IClassFixture<SiloFixture>
     }
 
     [Fact]
+    public async Task An_optional_number_not_set_yet_and_a_nested_setting_can_be_set()
+    {
+        Assert.Null((await ShownAsync())["global"]!["burst"]);
+        await silo.OkAsync("policy", "set", "global.burst=40", "global.lookAgain.times=2", "global.lookAgain.after=30s");
+        var global = (await ShownAsync())["global"]!;
+        Assert.Equal(40, global["burst"]!.GetValue<int>());
+        Assert.Equal(2, global["lookAgain"]!["times"]!.GetValue<int>());
+        Assert.Equal("00:00:30", global["lookAgain"]!["after"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Policy_set_from_a_file_puts_the_file_in_force()
     {
         var policy = await ShownAsync();
