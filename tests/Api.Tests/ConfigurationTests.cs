@@ -30,6 +30,7 @@ public sealed class ConfigurationTests
     [InlineData("Tokens:Lifetime", "00:00:10", "Tokens:Lifetime must be 00:01:00-1.00:00:00 (was 00:00:10)")]
     [InlineData("Outbox:MaxAttempts", "0", "Outbox:MaxAttempts must be 1-100 (was 0)")]
     [InlineData("Outbox:VisibilityTimeout", "00:00:05", "Outbox:VisibilityTimeout must be longer than Email:Smtp:Timeout (00:00:30) and at most 1.00:00:00 (was 00:00:05)")]
+    [InlineData("Outbox:MaxDeadLetters", "0", "Outbox:MaxDeadLetters must be 1-10000000 (was 0)")]
     [InlineData("Outbox:KeyPrefix", "a{b}", "Outbox:KeyPrefix must be 1-100 characters without white space or braces (was 'a{b}')")]
     [InlineData("Network:TrustedProxies", "10.0.0.0/8,banana", "Network:TrustedProxies must be a list of CIDR ranges such as 10.0.0.0/8 (was 'banana'")]
     [InlineData("Accounts:File", "/nonexistent/accounts.json", "Accounts:File names a file that does not exist (was '/nonexistent/accounts.json')")]
