@@ -8,6 +8,6 @@ public static class ExitCodes
     public const int Refused = 1;
     /// <summary>The command line was wrong; nothing was sent.</summary>
     public const int Usage = 2;
-    /// <summary>The silo could not be reached or did not answer in time.</summary>
+    /// <summary>The silo (or, for attack, the Api) could not be reached or did not answer in time.</summary>
     public const int Unreachable = 3;
 }

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 
 namespace ThrottleCluster.Cli;
 
-/// <summary>Calls to one silo's admin API; every failure becomes a <see cref="SiloRefusedException"/> or a <see cref="SiloUnreachableException"/>.</summary>
+/// <summary>Calls to one silo's admin API; every failure becomes a <see cref="SiloRefusedException"/> or a <see cref="UnreachableException"/>.</summary>
 public sealed class SiloClient : IDisposable
 {
     private const string ApiKeyHeader = "X-Api-Key";
@@ -39,11 +39,11 @@ public sealed class SiloClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new SiloUnreachableException($"cannot reach the silo at {Address} ({ex.Message}); is it running? Set --silo or {SiloOptions.SiloVariable}.");
+            throw new UnreachableException($"cannot reach the silo at {Address} ({ex.Message}); is it running? Set --silo or {SiloOptions.SiloVariable}.");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new SiloUnreachableException($"the silo at {Address} did not answer within {CallTimeout.TotalSeconds:0} s.");
+            throw new UnreachableException($"the silo at {Address} did not answer within {CallTimeout.TotalSeconds:0} s.");
         }
         using (response)
         {
@@ -55,7 +55,7 @@ public sealed class SiloClient : IDisposable
             }
             catch (JsonException ex)
             {
-                throw new SiloUnreachableException($"{Address} answered {method} {pathAndQuery} with something that is not JSON ({ex.Message}); is it a silo?");
+                throw new UnreachableException($"{Address} answered {method} {pathAndQuery} with something that is not JSON ({ex.Message}); is it a silo?");
             }
         }
     }

@@ -36,7 +36,7 @@ public static class Throttlectl
             await io.Error.WriteLineAsync($"throttlectl: the silo refused: {ex.Message}");
             return ExitCodes.Refused;
         }
-        catch (SiloUnreachableException ex)
+        catch (UnreachableException ex)
         {
             await io.Error.WriteLineAsync($"throttlectl: {ex.Message}");
             return ExitCodes.Unreachable;

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ThrottleCluster.Cli.Tests.Support;
 
 namespace ThrottleCluster.Cli.Tests;
@@ -46,20 +44,12 @@ public sealed class ConnectionTests(SiloFixture silo) : IClassFixture<SiloFixtur
     [Fact]
     public async Task An_unreachable_silo_is_one_line_and_exit_3_without_a_stack_trace()
     {
-        var closed = ClosedPort();
+        var closed = FreePort.Next();
         var result = await CliRun.RunAsync("grain", "inspect", "account", "a@example.com", "--silo", $"http://127.0.0.1:{closed}", "--api-key", "k");
         Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
         Assert.Equal("", result.Out);
         Assert.StartsWith($"throttlectl: cannot reach the silo at http://127.0.0.1:{closed}/ (", result.Error);
         Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
         Assert.DoesNotContain("   at ", result.Error);
-    }
-
-    /// <summary>A loopback port nothing listens on: bound, read, released.</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

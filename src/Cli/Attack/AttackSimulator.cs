@@ -41,11 +41,11 @@ public static class AttackSimulator
         {
             if (!o.Attach)
             {
-                if (Directory.Exists(mailDir)) throw new InvalidOperationException($"{mailDir} exists: use a fresh pickup directory.");
+                if (Directory.Exists(mailDir)) throw new UsageException($"--mail-dir: {mailDir} exists: use a fresh pickup directory.");
                 Directory.CreateDirectory(mailDir);
                 api = StartApi(o, accountsFile, mailDir, Log);
             }
-            else if (!Directory.Exists(mailDir)) throw new InvalidOperationException("--attach needs --mail-dir, the Api's pickup directory.");
+            else if (!Directory.Exists(mailDir)) throw new UsageException($"--mail-dir: '{mailDir}' is not a directory; --attach needs the Api's pickup directory.");
             var mailBefore = PickupMail.Count(mailDir).Total;
 
             using var http = new HttpClient(new SocketsHttpHandler
@@ -245,6 +245,7 @@ public static class AttackSimulator
     {
         var port = new Uri(o.Api).Port;
         var dll = Path.GetFullPath(o.ApiDll);
+        if (!File.Exists(dll)) throw new UsageException($"--api-dll: '{dll}' does not exist (build it: dotnet build -c Release src/Api)");
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -271,7 +272,7 @@ public static class AttackSimulator
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(60))
         {
-            if (api is { HasExited: true }) throw new InvalidOperationException($"the Api exited with {api.ExitCode} before it was healthy");
+            if (api is { HasExited: true }) throw new UnreachableException($"the Api exited with {api.ExitCode} before it was healthy (its log is in --work-dir)");
             try
             {
                 using var r = await http.GetAsync("/healthz");
@@ -280,7 +281,7 @@ public static class AttackSimulator
             catch (HttpRequestException) { }
             await Task.Delay(250);
         }
-        throw new TimeoutException("the Api did not become healthy within 60 s");
+        throw new UnreachableException($"the Api at {http.BaseAddress} did not become healthy within 60 s");
     }
 
     private static double CpuSeconds(int pid)
