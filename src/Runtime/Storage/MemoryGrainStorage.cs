@@ -10,7 +10,7 @@ public sealed class MemoryGrainStorage(TimeProvider time) : IGrainStorage
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Receipt> _receipts = new(StringComparer.Ordinal);
-    private long _writes;
+    private long _nextSweep;
 
     public MemoryGrainStorage() : this(TimeProvider.System) { }
 
@@ -30,22 +30,26 @@ public sealed class MemoryGrainStorage(TimeProvider time) : IGrainStorage
     public ValueTask<WriteOutcome> WriteAsync(StateWrite write, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
+        // Copies and keys are made before taking the lock, so that it is held for the check-and-set alone.
+        var checks = write.CheckReceipts.Select(id => (Id: id, Key: ReceiptKey(write.Key, id))).ToArray();
+        var receipts = write.Receipts.Select(r => (Key: ReceiptKey(write.Key, r.CallId), Value: new Receipt(r.Result.ToArray(), now + StateWrite.ReceiptTimeToLive))).ToArray();
+        var state = write.TimeToLive > TimeSpan.Zero ? write.State.ToArray() : null;
+        long version;
         // One lock per key keeps check-and-set atomic without a global lock.
         lock (LockFor(write.Key))
         {
-            var duplicates = new List<CallReceipt>();
-            foreach (var id in write.CheckReceipts)
+            List<CallReceipt>? duplicates = null;
+            foreach (var (id, key) in checks)
             {
-                if (_receipts.TryGetValue(ReceiptKey(write.Key, id), out var r) && r.ExpiresAt > now)
-                    duplicates.Add(new CallReceipt(id, r.Result));
+                if (_receipts.TryGetValue(key, out var r) && r.ExpiresAt > now)
+                    (duplicates ??= []).Add(new CallReceipt(id, r.Result));
             }
-            if (duplicates.Count > 0) return ValueTask.FromResult(WriteOutcome.Duplicate(duplicates));
+            if (duplicates is not null) return ValueTask.FromResult(WriteOutcome.Duplicate(duplicates));
 
             var current = Current(write.Key, now);
             if (current.Version != write.ExpectedVersion) return ValueTask.FromResult(WriteOutcome.Conflict(current));
 
-            var version = write.ExpectedVersion + 1;
-            if (write.TimeToLive <= TimeSpan.Zero)
+            if (state is null)
             {
                 // A deleted grain restarts from version 0; receipts still guard its last calls.
                 _entries.TryRemove(write.Key, out _);
@@ -53,30 +57,40 @@ public sealed class MemoryGrainStorage(TimeProvider time) : IGrainStorage
             }
             else
             {
-                _entries[write.Key] = new Entry(version, write.State.ToArray(), now + write.TimeToLive);
+                version = write.ExpectedVersion + 1;
+                _entries[write.Key] = new Entry(version, state, now + write.TimeToLive);
             }
-            foreach (var receipt in write.Receipts)
-                _receipts[ReceiptKey(write.Key, receipt.CallId)] = new Receipt(receipt.Result.ToArray(), now + StateWrite.ReceiptTimeToLive);
-
-            if (Interlocked.Increment(ref _writes) % 4096 == 0) Sweep(now);
-            return ValueTask.FromResult(WriteOutcome.Written(version));
+            foreach (var (key, receipt) in receipts) _receipts[key] = receipt;
         }
+        SweepIfDue(now);
+        return ValueTask.FromResult(WriteOutcome.Written(version));
     }
 
     private StoredState Current(string key, DateTimeOffset now)
         => _entries.TryGetValue(key, out var e) && e.ExpiresAt > now ? new StoredState(e.Version, e.State) : StoredState.Missing;
 
-    private readonly object[] _stripes = Enumerable.Range(0, 64).Select(_ => new object()).ToArray();
+    private readonly object[] _stripes = Enumerable.Range(0, 1024).Select(_ => new object()).ToArray();
 
     private object LockFor(string key) => _stripes[(uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_stripes.Length];
 
     private static string ReceiptKey(string key, string callId) => key + "\n" + callId;
 
-    private void Sweep(DateTimeOffset now)
+    /// <summary>
+    /// Drops expired entries and receipts at most once per <see cref="SweepInterval"/>, on one
+    /// writer, outside the key locks: a sweep walks everything, and under a lock (or every few
+    /// thousand writes) it made writers queue behind it.
+    /// </summary>
+    private void SweepIfDue(DateTimeOffset now)
     {
+        var due = Interlocked.Read(ref _nextSweep);
+        // The one writer that moves the due time on does the sweep.
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextSweep, (now + SweepInterval).UtcTicks, due) != due) return;
+        // Removing only the expired value: an entry rewritten meanwhile stays.
         foreach (var (key, e) in _entries) if (e.ExpiresAt <= now) _entries.TryRemove(new(key, e));
         foreach (var (key, r) in _receipts) if (r.ExpiresAt <= now) _receipts.TryRemove(new(key, r));
     }
+
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
 
     private sealed record Entry(long Version, byte[] State, DateTimeOffset ExpiresAt);
 
