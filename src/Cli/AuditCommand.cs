@@ -67,7 +67,8 @@ public static class AuditCommand
     /// <summary><c>2026-11-22T00:15:02.1234567+00:00 Decision verdict=Suppress denied.account=Cooldown keys.account=3fa2...</c></summary>
     private static string Line(JsonNode entry)
     {
-        var fields = JsonRows.Flatten(entry).Where(f => f.Path is not ("time" or "event")).Select(f => $"{f.Path}={f.Value}");
+        // A key the event has no value for (a listing names one target) says nothing.
+        var fields = JsonRows.Flatten(entry).Where(f => f.Path is not ("time" or "event") && f.Value != "null").Select(f => $"{f.Path}={f.Value}");
         return string.Join(' ', new[] { JsonRows.Text(entry["time"]), JsonRows.Text(entry["event"]) }.Concat(fields));
     }
 }
