@@ -29,7 +29,7 @@ public sealed class ThrottledTargets(TimeProvider time)
     }
 
     /// <summary>"203.0.113.0/24" or "2001:db8:1::/48".</summary>
-    public static string NetworkOf(IPAddress address) => ThrottleKeys.Network(address.ToString());
+    private static string NetworkOf(IPAddress address) => ThrottleKeys.Network(address.ToString());
 
     private static string? TryNormalize(string domain)
     {

@@ -3,9 +3,10 @@ using System.Diagnostics.Metrics;
 namespace ThrottleCluster.Api.Gate;
 
 /// <summary>
-/// Reset requests by the verdict the gate gave this Api, in both modes (in cluster mode the silos'
-/// <c>tc.decisions</c> are on the silos' <c>/metrics</c>, not here). The dashboard reads the same
-/// totals, so its numbers are the ones <c>/metrics</c> shows. Labels are verdict names only.
+/// Gate decisions by the verdict this Api acted on, in both modes: in cluster mode the silos'
+/// <c>tc.decisions</c> are on the silos' <c>/metrics</c>, not here. A deferred request asked again
+/// counts again. The dashboard reads the same totals, so its numbers are the ones <c>/metrics</c>
+/// shows. Labels are verdict names only.
 /// </summary>
 public sealed class GateDecisionMetrics : IDisposable
 {
@@ -17,7 +18,7 @@ public sealed class GateDecisionMetrics : IDisposable
 
     public GateDecisionMetrics()
     {
-        _decisions = _meter.CreateCounter<long>("tc.api.decisions", description: "Reset requests by the gate's verdict, as this Api acted on them.");
+        _decisions = _meter.CreateCounter<long>("tc.api.decisions", description: "Gate decisions this Api acted on, by verdict (a deferred request's later looks count again).");
     }
 
     public void Record(GateVerdict verdict)
