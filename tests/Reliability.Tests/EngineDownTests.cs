@@ -53,22 +53,24 @@ public sealed class EngineDownTests(ITestOutputHelper output)
 
         await garnet.RestartAsync();
         var recovering = Stopwatch.StartNew();
-        var refusedWhileReconnecting = 0;
-        while (await traffic.SendOneAsync(ProductCluster.Email(0)) != HttpStatusCode.Accepted)
+        var unhealthyWhileReconnecting = await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        var recoveredAfter = recovering.Elapsed;
+        // The restarted engine is itself cold (its first script is loaded, compiled and JIT-compiled):
+        // a first write can outlast the 1 s storage timeout and fail closed, so ask until it answers.
+        var refusedWhileWarming = 0;
+        HttpStatusCode? firstReset;
+        while ((firstReset = await traffic.SendOneAsync(ProductCluster.Email(0))) == HttpStatusCode.ServiceUnavailable && recovering.Elapsed < TimeSpan.FromSeconds(60))
         {
-            refusedWhileReconnecting++;
-            Assert.True(recovering.Elapsed < TimeSpan.FromSeconds(60), $"Resets were not accepted within a minute of the engine's return: {traffic.Snapshot()}");
+            refusedWhileWarming++;
             await Task.Delay(200);
         }
-        var recoveredAfter = recovering.Elapsed;
-        for (var i = 1; i < Accounts; i++) Assert.Equal(HttpStatusCode.Accepted, await traffic.SendOneAsync(ProductCluster.Email(i)));
+        var resumed = new List<HttpStatusCode?> { firstReset };
+        for (var i = 1; i < Accounts; i++) resumed.Add(await traffic.SendOneAsync(ProductCluster.Email(i)));
         var emails = await WaitForEmailsAsync(smtp, Accounts);
-        var healthAfter = await closedSilo.HealthAsync();
-        var apiHealthAfter = await api.HealthAsync();
 
         output.WriteLine($"engine down {downFor.TotalSeconds:0.0} s: {outage.Count} resets -> {outage.Count(s => s == HttpStatusCode.ServiceUnavailable)} x 503, " +
                          $"{emailsWhileDown} emails; silo /healthz {(int?)siloHealth.Status}, Api /healthz {(int?)apiHealth.Status}; gateway check {(int?)closedCheck} (Closed), " +
-                         $"{(int?)openCheck} (Open, {openFailures} counted); back {recoveredAfter.TotalSeconds:0.0} s after restart ({refusedWhileReconnecting} x 503 meanwhile), " +
+                         $"{(int?)openCheck} (Open, {openFailures} counted); silos and Api healthy {recoveredAfter.TotalSeconds:0.0} s after restart ({unhealthyWhileReconnecting} x 503 from /healthz meanwhile, then {refusedWhileWarming} x 503 from the cold engine), " +
                          $"then {emails} emails for {Accounts} accounts; {traffic.Snapshot()}");
         Assert.All(outage, s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s));
         Assert.Equal(0, emailsWhileDown);
@@ -80,10 +82,9 @@ public sealed class EngineDownTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.NoContent, openCheck);
         Assert.True(openFailures >= 1, "The Open gateway let a request through without counting it.");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, openDecision.Status); // sending stays fail-closed in either mode
+        Assert.All(resumed, s => Assert.Equal(HttpStatusCode.Accepted, s));
         Assert.Equal(Accounts, emails);
         Assert.All(smtp.PerRecipient().Values, n => Assert.Equal(1, n));
-        Assert.Equal(HttpStatusCode.OK, healthAfter.Status);
-        Assert.Equal(HttpStatusCode.OK, apiHealthAfter.Status);
         Assert.Equal(0, traffic.Snapshot().TimedOut + closedSilo.TimedOut + open.TimedOut + api.TimedOut);
     }
 

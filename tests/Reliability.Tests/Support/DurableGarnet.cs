@@ -37,10 +37,6 @@ public sealed class DurableGarnet : IAsyncDisposable
 
     public string ConnectionString => $"{LoopbackPort.Host}:{Port}";
 
-    public int ProcessId => _process.ProcessId;
-
-    public bool IsRunning => _process.IsRunning;
-
     public static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Starts Garnet on a free port; <paramref name="persistent"/> adds <see cref="PersistenceFlags"/>.</summary>
@@ -70,8 +66,6 @@ public sealed class DurableGarnet : IAsyncDisposable
     public void Kill() => _process.Kill();
 
     public Task RestartAsync() => _process.RestartAsync(StartupTimeout);
-
-    public Task<object?> ExecuteAsync(params string[] command) => RespClient.ExecuteOnceAsync(LoopbackPort.Host, Port, command);
 
     public async ValueTask DisposeAsync()
     {

@@ -6,9 +6,8 @@ using ThrottleCluster.Silo;
 namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
-/// The product in cluster mode, every host a process of its own on loopback: silos on
-/// <see cref="SiloEngine"/>, and optionally the Api on <see cref="ApiEngine"/> (tokens and outbox),
-/// sending mail over plain SMTP to an <see cref="SmtpSink"/>. The engine itself (Garnet, or a proxy
+/// The product in cluster mode, every host a process of its own on loopback: silos on an engine,
+/// and optionally the Api on the same engine (tokens and outbox), sending mail over plain SMTP to an <see cref="SmtpSink"/>. The engine itself (Garnet, or a proxy
 /// in front of it) belongs to the test, which breaks it. Accounts <c>user{i}</c> have the address
 /// <see cref="Email"/>, each on a domain of its own so no domain budget links them.
 /// </summary>
@@ -18,17 +17,10 @@ public sealed class ProductCluster : IAsyncDisposable
     public const string ClusterKey = "reliability-cluster-key";
 
     private readonly List<ServiceProcess> _silos = [];
+    private readonly string _engine;
     private string? _directory;
 
-    private ProductCluster(string siloEngine, string? apiEngine)
-    {
-        SiloEngine = siloEngine;
-        ApiEngine = apiEngine;
-    }
-
-    public string SiloEngine { get; }
-
-    public string? ApiEngine { get; }
+    private ProductCluster(string engine) => _engine = engine;
 
     public IReadOnlyList<ServiceProcess> Silos => _silos;
 
@@ -46,14 +38,13 @@ public sealed class ProductCluster : IAsyncDisposable
     /// is given. On failure, whatever started is stopped.
     /// </summary>
     public static async Task<ProductCluster> StartAsync(
-        string siloEngine,
+        string engine,
         int siloCount,
         IReadOnlyDictionary<string, string>? siloSettings = null,
         SmtpSink? smtp = null,
-        string? apiEngine = null,
         int accounts = 0)
     {
-        var cluster = new ProductCluster(siloEngine, apiEngine ?? siloEngine);
+        var cluster = new ProductCluster(engine);
         try
         {
             var ports = Enumerable.Range(0, siloCount).Select(_ => ProductHosts.FreePort()).ToList();
@@ -62,7 +53,7 @@ public sealed class ProductCluster : IAsyncDisposable
             {
                 var settings = new Dictionary<string, string>
                 {
-                    [GrainStorageConfiguration.RedisKey] = siloEngine,
+                    [GrainStorageConfiguration.RedisKey] = engine,
                     [SiloHosting.AccountHashSecretKey] = AccountHashSecret,
                     [ClusterMembership.SilosKey] = members,
                     [ClusterMembership.SelfKey] = ProductHosts.AddressOf(port).ToString().TrimEnd('/'),
@@ -80,6 +71,28 @@ public sealed class ProductCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Waits until every host's <c>/healthz</c> answers 200, that is until each has its own engine
+    /// connection back; returns how many other answers it got meanwhile. Hosts reconnect one by one,
+    /// and a decision can need two silos (hot grains live on their owner).
+    /// </summary>
+    public async Task<int> WaitUntilHealthyAsync(TimeSpan limit)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var unhealthy = 0;
+        foreach (var host in _silos.Append(Api).OfType<ServiceProcess>())
+        {
+            using var client = new SiloClient(ProductHosts.AddressOf(host.Port), TimeSpan.FromSeconds(10));
+            while ((await client.HealthAsync()).Status != System.Net.HttpStatusCode.OK)
+            {
+                unhealthy++;
+                if (waited.Elapsed > limit) throw host.Failure($"was not healthy again within {limit.TotalSeconds:0} s");
+                await Task.Delay(200);
+            }
+        }
+        return unhealthy;
     }
 
     /// <summary>
@@ -109,7 +122,7 @@ public sealed class ProductCluster : IAsyncDisposable
         {
             [ClusterMembership.SilosKey] = members,
             [ClusterMembership.KeyKey] = ClusterKey,
-            [GrainStorageConfiguration.RedisKey] = ApiEngine!,
+            [GrainStorageConfiguration.RedisKey] = _engine,
             ["Accounts:File"] = file,
             ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
             ["Email:Smtp:Host"] = "127.0.0.1",

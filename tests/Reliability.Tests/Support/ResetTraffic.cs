@@ -14,8 +14,6 @@ public sealed class ResetTraffic(Uri api, TimeSpan clientTimeout)
     private readonly HttpClient _http = new() { BaseAddress = api, Timeout = clientTimeout };
     private int _requests, _accepted, _throttled, _unavailable, _other, _timedOut, _unreachable, _nextAccount, _nextSource;
 
-    public TimeSpan ClientTimeout => clientTimeout;
-
     public Counts Snapshot() => new(Volatile.Read(ref _requests), Volatile.Read(ref _accepted), Volatile.Read(ref _throttled),
         Volatile.Read(ref _unavailable), Volatile.Read(ref _other), Volatile.Read(ref _timedOut), Volatile.Read(ref _unreachable));
 

@@ -48,8 +48,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The process id of the server itself (not of a shell around it).</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException($"{Name} is not running.");
 
-    public bool IsRunning => _process is { HasExited: false };
-
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
