@@ -22,5 +22,14 @@ public sealed class ThrottledTargetsTests
         Assert.Equal(["victim.example"], targets.Domains.Top(10).Select(e => e.Key));
     }
 
+    [Fact]
+    public void A_domain_the_keys_refuse_is_left_out_without_failing_the_request()
+    {
+        var targets = new ThrottledTargets(new ManualTime());
+        targets.Record(Request("203.0.113.77", "bad domain{}.example"), new GateDecision(GateVerdict.Suppress, Denied: new Findings(Domain: Rule.Budget)));
+
+        Assert.Empty(targets.Domains.Top(10));
+    }
+
     private static ResetRequest Request(string ip, string domain) => new(IPAddress.Parse(ip), "someone@" + domain, domain, AccountExists: false);
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Grains.Abstractions;
 
@@ -18,28 +17,27 @@ public sealed class ThrottledTargets(TimeProvider time)
 
     public DecayingTopList Domains { get; } = new(Capacity, HalfLife, time);
 
+    /// <summary>Never throws for a key it cannot make: the decision is already taken, and noting it must not change the answer.</summary>
     public void Record(ResetRequest request, GateDecision decision)
     {
         if (decision.Verdict == GateVerdict.Send) return;
         var denied = decision.Denied ?? Findings.None;
-        if (decision.Verdict == GateVerdict.RejectSource || denied.Ip != Rule.None || denied.Network != Rule.None)
-            Networks.Add(NetworkOf(request.ClientIp));
-        if (denied.Domain != Rule.None && request.RecipientDomain is { } domain && TryNormalize(domain) is { } key)
+        if ((decision.Verdict == GateVerdict.RejectSource || denied.Ip != Rule.None || denied.Network != Rule.None)
+            && KeyOrNull(() => ThrottleKeys.Network(request.ClientIp.ToString())) is { } network)
+            Networks.Add(network); // "203.0.113.0/24" or "2001:db8:1::/48"
+        if (denied.Domain != Rule.None && request.RecipientDomain is { } domain && KeyOrNull(() => ThrottleKeys.Domain(domain)) is { } key)
             Domains.Add(key);
     }
 
-    /// <summary>"203.0.113.0/24" or "2001:db8:1::/48".</summary>
-    private static string NetworkOf(IPAddress address) => ThrottleKeys.Network(address.ToString());
-
-    private static string? TryNormalize(string domain)
+    private static string? KeyOrNull(Func<string> key)
     {
         try
         {
-            return ThrottleKeys.Domain(domain);
+            return key();
         }
         catch (ArgumentException)
         {
-            return null; // a domain the keys refuse is the gate's concern (it answers 400); here it is only left out
+            return null;
         }
     }
 }
