@@ -71,13 +71,14 @@ public static class LoadHarness
         }
         if (options.Runs("b"))
         {
-            var b = await RuntimeOnGarnetAsync(connection, options, receipts: false, grains: 20_000);
-            var b2 = await RuntimeOnGarnetAsync(connection, options, receipts: true, grains: 20_000);
-            var b3 = await RuntimeOnGarnetAsync(connection, options, receipts: false, grains: 2_000);
+            var b = await RuntimeOnEngineAsync(connection, options, receipts: false, grains: 20_000);
+            var b2 = await RuntimeOnEngineAsync(connection, options, receipts: true, grains: 20_000);
+            var b3 = await RuntimeOnEngineAsync(connection, options, receipts: false, grains: 2_000);
             report["b_runtime_on_garnet"] = WithRatio(b.Rate.Json(), b.Rate, raw, 0.5, b.Extra);
             report["b_runtime_on_garnet_with_receipts"] = WithRatio(b2.Rate.Json(), b2.Rate, raw, 0.5, b2.Extra);
             report["b_runtime_on_garnet_2k_grains"] = WithRatio(b3.Rate.Json(), b3.Rate, raw, 0.5, b3.Extra);
         }
+        if (options.Runs("r")) report["r_redis7"] = await Redis7Async(options, raw);
         if (options.Runs("c")) report["c_hot_grain"] = await HotGrainAsync(garnet, options);
         if (options.Runs("d")) report["d_embedded_memory"] = await EmbeddedAsync(options);
         if (options.Runs("e")) report["e_bytes_per_grain"] = await BytesPerGrainAsync(garnet, connection);
@@ -115,7 +116,7 @@ public static class LoadHarness
     // (b) Grain calls through GrainRuntime on RedisGrainStorage over the same Garnet, many distinct
     // grains, ~1000 in flight. With receipts: every call has a call id, as calls over HTTP do, so
     // each write also records the call's answer beside the state.
-    private static async Task<(Rate Rate, JsonObject Extra)> RuntimeOnGarnetAsync(ConnectionMultiplexer connection, Options options, bool receipts, int grains)
+    private static async Task<(Rate Rate, JsonObject Extra)> RuntimeOnEngineAsync(ConnectionMultiplexer connection, Options options, bool receipts, int grains, string engine = "Garnet")
     {
         var storage = new RedisGrainStorage(connection, $"b{(receipts ? "r" : "")}{grains}:");
         await using var runtime = new GrainRuntime(new GrainCatalog().Add(BenchGrains.CounterType), storage);
@@ -123,7 +124,7 @@ public static class LoadHarness
         Func<long, Task> op = receipts
             ? i => runtime.CallAsync<int, long>(ids[i % ids.Length], 1, $"c{i}", isRetry: false)
             : i => runtime.CallAsync<int, long>(ids[i % ids.Length], 1);
-        var name = $"b runtime on Garnet, {grains} grains{(receipts ? ", call ids" : "")}";
+        var name = $"b runtime on {engine}, {grains} grains{(receipts ? ", call ids" : "")}";
         // The warm-up activates (reads) every grain, so the figure is the steady state: one write per turn.
         await MeasureAsync(name + " warmup", options.InFlight, options.Warmup, op, minOps: ids.Length);
         var writesBefore = runtime.Metrics.Writes;
@@ -136,6 +137,24 @@ public static class LoadHarness
             ["calls_per_write"] = Math.Round((double)rate.Ok / Math.Max(1, writes), 2),
             ["conflicts"] = runtime.Metrics.Conflicts,
         });
+    }
+
+    // (r) Redis 7 as the second engine: its own ceiling (a) and the runtime on it (b), each as a
+    // ratio to Redis's own ceiling, and its ceiling as a ratio to Garnet's from the same run.
+    private static async Task<JsonObject> Redis7Async(Options options, Rate? garnetRaw)
+    {
+        Log("starting Redis 7");
+        await using var redis = await RedisServer.StartAsync();
+        using var connection = await ConnectionMultiplexer.ConnectAsync($"{redis.ConnectionString},syncTimeout=15000");
+        var raw = await RawEngineAsync(connection.GetDatabase(), options);
+        var runtime = await RuntimeOnEngineAsync(connection, options, receipts: false, grains: 20_000, engine: "Redis 7");
+        var ceiling = raw.Json();
+        if (garnetRaw is not null) ceiling["ratio_to_garnet_raw"] = Math.Round(raw.PerSecond / garnetRaw.PerSecond, 3);
+        return new JsonObject
+        {
+            ["a_raw_engine_eval"] = ceiling,
+            ["b_runtime"] = WithRatio(runtime.Rate.Json(), runtime.Rate, raw, 0.5, runtime.Extra),
+        };
     }
 
     // (c) One hot grain through 1 silo and through 3 silos (TestCluster, HTTP, over Garnet), with
