@@ -51,7 +51,8 @@ public static class ProductHosts
             StartupTimeout);
     }
 
-    private static readonly Lazy<string> EmptyContentRoot = new(() => Directory.CreateTempSubdirectory("tc-content-root-").FullName);
+    // Beside the tests, so runs do not leave one behind each in the temp folder.
+    private static readonly Lazy<string> EmptyContentRoot = new(() => Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "empty-content-root")).FullName);
 
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
