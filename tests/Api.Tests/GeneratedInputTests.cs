@@ -8,9 +8,11 @@ using Xunit.Abstractions;
 namespace ThrottleCluster.Api.Tests;
 
 /// <summary>
-/// Thousands of generated bodies (seeded, so a failure reproduces): random bytes, random JSON
-/// shapes, huge strings, control characters, lone surrogates, wrong types and media types. Every
-/// answer is below 500; every 400 is problem+json; every 202 is the one accepted body.
+/// Ten thousand generated requests per endpoint in-process and a thousand over Kestrel (seeded and
+/// printed, so a failure reproduces): random bytes, random JSON shapes, huge strings, control
+/// characters, lone surrogates, wrong types and media types; odd queries, headers and methods for
+/// health and metrics. Every answer is below 500; every 400 and 413 is problem+json; every 202 is
+/// the one accepted body; no call reaches its generous timeout.
 /// </summary>
 public sealed class GeneratedInputTests(ITestOutputHelper output)
 {
@@ -121,48 +123,171 @@ public sealed class GeneratedInputTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task CheckAsync(HttpClient client, string path, Input input, Dictionary<int, int> statuses)
+    /// <summary>Generates GET requests for a read-only endpoint: odd queries, headers and now and then another method.</summary>
+    public sealed class ReadOnlyGenerator(int seed)
+    {
+        private readonly Random _random = new(seed);
+
+        private static readonly string[] Methods = ["GET", "GET", "GET", "GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"];
+
+        private static readonly (string Name, string[] Values)[] Headers =
+        [
+            ("Accept", ["*/*", "text/plain", "application/json", "application/openmetrics-text; version=1.0.0", "garbage", "text/html;q=0"]),
+            ("Accept-Encoding", ["gzip", "br", "identity;q=0", "x"]),
+            ("X-Forwarded-For", ["203.0.113.9", "::ffff:203.0.113.9", "1.2.3.4, 127.0.0.1", "not-an-ip", ""]),
+            ("X-Api-Key", ["", "wrong", "%C3%A9"]),
+            ("If-None-Match", ["*", "\"x\"", "W/\"y\""]),
+            ("Range", ["bytes=0-10", "bytes=-1", "lines=1-2"]),
+        ];
+
+        public HttpRequestMessage Next(string path)
+        {
+            var query = _random.Next(3) switch
+            {
+                0 => "",
+                1 => "?" + Uri.EscapeDataString(Text(_random.Next(0, 40))) + "=" + Uri.EscapeDataString(Text(_random.Next(0, 200))),
+                _ => "?name[]=" + new string('a', _random.Next(0, 3000)) + "&x=%zz&%00=%ff",
+            };
+            var request = new HttpRequestMessage(new HttpMethod(Methods[_random.Next(Methods.Length)]), path + query);
+            for (var i = _random.Next(0, 4); i > 0; i--)
+            {
+                var (name, values) = Headers[_random.Next(Headers.Length)];
+                request.Headers.TryAddWithoutValidation(name, values[_random.Next(values.Length)]);
+            }
+            if (request.Method != HttpMethod.Get && request.Method != HttpMethod.Head && _random.Next(2) == 0)
+                request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(Text(_random.Next(0, 500))));
+            return request;
+        }
+
+        private string Text(int length)
+        {
+            var chars = new char[length];
+            for (var i = 0; i < length; i++) chars[i] = _random.Next(4) == 0 ? (char)_random.Next(0xA0, 0x3000) : (char)_random.Next(0x21, 0x7f);
+            return new string(chars);
+        }
+    }
+
+    /// <summary>Statuses seen, and calls that hit the per-call timeout (a hang; must stay 0).</summary>
+    private sealed class Tally
+    {
+        public Dictionary<int, int> Statuses { get; } = new();
+
+        public int Cancelled { get; set; }
+
+        public int Total => Statuses.Values.Sum() + Cancelled;
+
+        public override string ToString() => string.Join(", ", Statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} x{s.Value}")) + $", {Cancelled} cancelled";
+    }
+
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(20);
+
+    private static async Task<HttpResponseMessage?> SendAsync(HttpClient client, HttpRequestMessage request, Tally tally)
+    {
+        using var timeout = new CancellationTokenSource(CallTimeout);
+        try
+        {
+            return await client.SendAsync(request, timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            tally.Cancelled++;
+            return null;
+        }
+    }
+
+    private static async Task CheckAsync(HttpClient client, string path, Input input, Tally tally)
     {
         using var content = new ByteArrayContent(input.Body);
         if (input.ContentType is not null) content.Headers.TryAddWithoutValidation("Content-Type", input.ContentType);
-        using var response = await client.PostAsync(path, content);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        using var response = await SendAsync(client, request, tally);
+        if (response is null) return;
         var body = await response.Content.ReadAsByteArrayAsync();
         var status = (int)response.StatusCode;
-        statuses[status] = statuses.GetValueOrDefault(status) + 1;
+        tally.Statuses[status] = tally.Statuses.GetValueOrDefault(status) + 1;
         Assert.True(status < 500, $"{path} answered {status} to {input}: {Encoding.UTF8.GetString(body)}");
-        if (status == 400) Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"400 without problem+json for {input}");
+        if (status is 400 or 413) Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"{status} without problem+json for {input}");
         if (status == 202) Assert.Equal(PasswordResetEndpoints.AcceptedBody, body);
-        Assert.Contains(status, new[] { 200, 202, 400 });
+        Assert.Contains(status, new[] { 200, 202, 400, 413 });
     }
 
-    private void Report(string what, Dictionary<int, int> statuses)
-        => output.WriteLine($"{what}: " + string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} x{s.Value}")));
+    private static async Task CheckReadOnlyAsync(HttpClient client, HttpRequestMessage request, Tally tally)
+    {
+        var shown = $"{request.Method} {request.RequestUri}";
+        using (request)
+        using (var response = await SendAsync(client, request, tally))
+        {
+            if (response is null) return;
+            var status = (int)response.StatusCode;
+            tally.Statuses[status] = tally.Statuses.GetValueOrDefault(status) + 1;
+            Assert.True(status is 200 or 405, $"{shown} answered {status}: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    private void Report(string what, int seed, Tally tally)
+        => output.WriteLine($"{what} (seed {seed}): {tally.Total} cases: {tally}");
+
+    public const int CasesPerEndpoint = 10_000;
+    public const int KestrelCasesPerEndpoint = 1_000;
 
     [Theory]
     [InlineData(PasswordResetEndpoints.ResetPath, "login")]
     [InlineData(PasswordResetEndpoints.VerifyPath, "token")]
-    public async Task Thousands_of_generated_bodies_never_get_a_5xx(string path, string property)
+    public async Task Ten_thousand_generated_bodies_never_get_a_5xx_or_hang(string path, string property)
     {
         await using var api = new ApiFactory();
         var client = api.CreateClient();
-        var generator = new Generator(Seed + path.Length, property);
-        var statuses = new Dictionary<int, int>();
-        for (var i = 0; i < 4000; i++) await CheckAsync(client, path, generator.Next(), statuses);
-        Report(path, statuses);
-        Assert.True(statuses.GetValueOrDefault(400) > 1000);
+        var seed = Seed + path.Sum(c => c);
+        var generator = new Generator(seed, property);
+        var tally = new Tally();
+        for (var i = 0; i < CasesPerEndpoint; i++) await CheckAsync(client, path, generator.Next(), tally);
+        Report(path, seed, tally);
+        Assert.Equal(0, tally.Cancelled);
+        Assert.Equal(CasesPerEndpoint, tally.Total);
+        Assert.True(tally.Statuses.GetValueOrDefault(400) > CasesPerEndpoint / 4);
+    }
+
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/metrics")]
+    public async Task Ten_thousand_generated_requests_to_health_and_metrics_never_get_a_5xx_or_hang(string path)
+    {
+        await using var api = new ApiFactory();
+        var client = api.CreateClient();
+        var seed = Seed + path.Sum(c => c);
+        var generator = new ReadOnlyGenerator(seed);
+        var tally = new Tally();
+        for (var i = 0; i < CasesPerEndpoint; i++) await CheckReadOnlyAsync(client, generator.Next(path), tally);
+        Report(path, seed, tally);
+        Assert.Equal(0, tally.Cancelled);
+        Assert.Equal(CasesPerEndpoint, tally.Total);
+        Assert.True(tally.Statuses.GetValueOrDefault(200) > CasesPerEndpoint / 2);
     }
 
     [Theory]
     [InlineData(PasswordResetEndpoints.ResetPath, "login")]
     [InlineData(PasswordResetEndpoints.VerifyPath, "token")]
-    public async Task Generated_bodies_through_a_real_Kestrel_server_never_get_a_5xx(string path, string property)
+    [InlineData("/healthz", null)]
+    [InlineData("/metrics", null)]
+    public async Task Generated_requests_through_a_real_Kestrel_server_never_get_a_5xx_or_hang(string path, string? property)
     {
         await using var server = await ApiServer.StartAsync();
         using var client = server.CreateClient();
-        var generator = new Generator(Seed * 7 + path.Length, property);
-        var statuses = new Dictionary<int, int>();
-        for (var i = 0; i < 1000; i++) await CheckAsync(client, path, generator.Next(), statuses);
-        Report(path + " (Kestrel)", statuses);
+        var seed = Seed * 7 + path.Sum(c => c);
+        var tally = new Tally();
+        if (property is null)
+        {
+            var generator = new ReadOnlyGenerator(seed);
+            for (var i = 0; i < KestrelCasesPerEndpoint; i++) await CheckReadOnlyAsync(client, generator.Next(path), tally);
+        }
+        else
+        {
+            var generator = new Generator(seed, property);
+            for (var i = 0; i < KestrelCasesPerEndpoint; i++) await CheckAsync(client, path, generator.Next(), tally);
+        }
+        Report(path + " (Kestrel)", seed, tally);
+        Assert.Equal(0, tally.Cancelled);
+        Assert.Equal(KestrelCasesPerEndpoint, tally.Total);
     }
 
     [Fact]

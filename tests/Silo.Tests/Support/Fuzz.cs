@@ -63,10 +63,17 @@ public sealed record FuzzCase(
 /// <summary>Sends cases and checks what every answer must be: no 5xx, an allowed status, problem+json on 4xx.</summary>
 public sealed class FuzzRunner(HttpClient client)
 {
+    /// <summary>Generous: a case is a single request to a host in this process; only a hang reaches it.</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(20);
+
     private readonly ConcurrentDictionary<int, int> _statuses = new();
     private int _cases;
+    private int _cancelled;
 
     public int Cases => _cases;
+
+    /// <summary>Calls that hit <see cref="CallTimeout"/>: a hang, which must never happen.</summary>
+    public int Cancelled => _cancelled;
 
     /// <summary>
     /// Over real HTTP, Kestrel itself refuses what breaks its limits (URL, headers, body) before
@@ -109,11 +116,12 @@ public sealed class FuzzRunner(HttpClient client)
         try
         {
             using var request = fuzzCase.ToRequest(client.BaseAddress);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            using var timeout = new CancellationTokenSource(CallTimeout);
             response = await client.SendAsync(request, timeout.Token);
         }
         catch (Exception ex)
         {
+            if (ex is OperationCanceledException) Interlocked.Increment(ref _cancelled);
             return $"{fuzzCase.Endpoint} threw for {fuzzCase}:{Environment.NewLine}{ex}";
         }
         using (response)

@@ -15,7 +15,7 @@ public sealed class SiloInputs(int seed, bool anything)
     private readonly Chaos _c = new(seed);
     private int _index;
 
-    public static readonly string[] Endpoints = ["grains", "decisions", "gateway", "inspect", "lists", "policy", "health", "metrics", "anything"];
+    public static readonly string[] Endpoints = ["grains", "decisions", "gateway", "inspect", "lists", "policy", "policy-put", "audit", "health", "metrics", "anything"];
 
     private static readonly string[] Kinds = ["account", "ip", "network", "domain", "global"];
 
@@ -27,6 +27,8 @@ public sealed class SiloInputs(int seed, bool anything)
         "inspect" => Inspect(),
         "lists" => Lists(),
         "policy" => Policy(),
+        "policy-put" => PolicyPut(),
+        "audit" => Audit(),
         "health" => Plain("health", "/healthz"),
         "metrics" => Plain("metrics", "/metrics"),
         "anything" => Anything(),
@@ -232,7 +234,7 @@ public sealed class SiloInputs(int seed, bool anything)
                 ("requestId", () => Json(_c.Random.Next(8) switch { 0 => _c.Text(80), 1 => new string('r', _c.Next(60, 70)), 2 => " ", _ => $"r{_c.Next(100_000)}" })),
             ]);
         var target = "/v1/decisions" + (_c.Chance(12) ? "?" + _c.Query(_c.Text(20)) : "");
-        return Case("decisions", "POST", target, Junk(), _c.ContentType(), _c.Body(json), 200, 400, 415);
+        return Case("decisions", "POST", target, Junk(), _c.ContentType(), _c.Body(json), 200, 400, 413, 415);
     }
 
     // ---- GET /v1/gateway/check
@@ -388,7 +390,7 @@ public sealed class SiloInputs(int seed, bool anything)
             ]);
         var headers = Junk();
         ApiKey(headers);
-        return Case("lists", _c.Chance(20) ? "POST" : "PUT", "/v1/admin/lists", headers, _c.ContentType(), _c.Body(json), 200, 400, 401, 405, 415);
+        return Case("lists", _c.Chance(20) ? "POST" : "PUT", "/v1/admin/lists", headers, _c.ContentType(), _c.Body(json), 200, 400, 401, 405, 413, 415);
     }
 
     // ---- GET /v1/admin/policy, /healthz, /metrics
@@ -399,6 +401,75 @@ public sealed class SiloInputs(int seed, bool anything)
         ApiKey(headers);
         var query = _c.Chance(4) ? "?" + _c.Query(_c.Text(20)) : "";
         return Case("policy", "GET", "/v1/admin/policy" + query, headers, null, null, 200, 401);
+    }
+
+    // ---- PUT /v1/admin/policy: the policy in force, one value changed; sometimes anything at all
+
+    private static readonly string DefaultPolicy = PolicyJson.Serialize(new ThrottleCluster.Grains.Abstractions.ThrottlePolicy());
+
+    private FuzzCase PolicyPut()
+    {
+        var headers = Junk();
+        // Mostly the right key: the point is the policy validation behind it.
+        if (_c.Chance(2)) ApiKey(headers);
+        else headers.Add(("X-Api-Key", SiloFactory.ApiKey));
+        var json = _c.Random.Next(10) switch
+        {
+            0 => _c.JsonValue(0, ["account", "ip", "network", "domain", "global", "cooldown", "burst", "shadow"]),
+            1 => "",
+            _ => MutatedPolicy(),
+        };
+        return Case("policy-put", _c.Chance(25) ? "POST" : "PUT", "/v1/admin/policy", headers, _c.Chance(4) ? _c.ContentType() : "application/json", _c.Body(json), 200, 400, 401, 405, 413, 415);
+    }
+
+    /// <summary>The default policy with one to three values replaced, removed or nulled.</summary>
+    private string MutatedPolicy()
+    {
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(DefaultPolicy)!.AsObject();
+        for (var i = _c.Next(0, 4); i > 0; i--)
+        {
+            var section = policy[_c.Pick(policy.Select(p => p.Key).ToArray())]!.AsObject();
+            var name = _c.Pick(section.Select(p => p.Key).ToArray());
+            switch (_c.Next(6))
+            {
+                case 0: section.Remove(name); break;
+                case 1: section[name] = null; break;
+                case 2: section[name] = ParsedOrText(_c.JsonValue(1)); break;
+                case 3: section[name] = _c.Pick(new[] { "00:00:00", "-00:00:01", "1.00:00:00", "99999999.00:00:00", "00:00:00.5", "soon", "None", "Cooldown, Hourly", "Everything" }); break;
+                default: section[name] = _c.Pick(new[] { -1, 0, 1, 2, 3, 100, 101, 1_000_000, int.MaxValue }); break;
+            }
+        }
+        return policy.ToJsonString();
+    }
+
+    /// <summary>Nesting past the node reader's depth goes in as a string instead.</summary>
+    private static System.Text.Json.Nodes.JsonNode? ParsedOrText(string json)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return json;
+        }
+    }
+
+    // ---- GET /v1/admin/audit?hours=
+
+    private FuzzCase Audit()
+    {
+        var headers = Junk();
+        ApiKey(headers);
+        var query = _c.Random.Next(6) switch
+        {
+            0 => "",
+            1 => "?hours=" + _c.Query(_c.Pick(new[] { "0", "-1", "25", "1.5", "", " 1", "١", "99999999999", "0x1" })),
+            2 => "?hours=" + _c.Query(_c.Text(10)),
+            3 => $"?hours={_c.Next(1, 25)}&hours={_c.Next(1, 25)}",
+            _ => $"?hours={_c.Next(1, 25)}",
+        };
+        return Case("audit", "GET", "/v1/admin/audit" + query, headers, null, null, 200, 400, 401);
     }
 
     private FuzzCase Plain(string endpoint, string path)
