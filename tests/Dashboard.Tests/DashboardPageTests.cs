@@ -106,7 +106,7 @@ public sealed partial class DashboardPageTests(ITestOutputHelper output)
         var polls = await ShownAsync(page, "poll-count");
         await Eventually.HoldsAsync(async () => await ShownAsync(page, "poll-count") >= polls + 2, "the page polled twice more");
         var shown = new Dictionary<string, long>();
-        foreach (var id in new[] { "decisions-send", "decisions-suppress", "decisions-reject-source", "decisions-defer", "emails-sent", "breaker-stage", "global-budget" })
+        foreach (var id in new[] { "decisions-send", "decisions-suppress", "decisions-reject-source", "decisions-defer", "emails-sent", "breaker-stage", "global-budget", "granted-last-minute" })
             shown[id] = await ShownAsync(page, id);
         var after = await PrometheusText.ScrapeAsync(api.Client);
 
@@ -118,6 +118,8 @@ public sealed partial class DashboardPageTests(ITestOutputHelper output)
         Assert.True(before.Has("tc_global_breaker_stage") && after.Has("tc_global_breaker_stage"), "the breaker stage is a gauge on /metrics");
         Assert.InRange(shown["breaker-stage"], Math.Min(before.Value("tc_global_breaker_stage"), after.Value("tc_global_breaker_stage")),
             Math.Max(before.Value("tc_global_breaker_stage"), after.Value("tc_global_breaker_stage")));
+        // The silo's grants of the last minute are a window over its Send decisions (the embedded silo's tc_decisions).
+        Assert.InRange(shown["granted-last-minute"], 0, after.Value("tc_decisions_total{verdict=\"Send\"}"));
         Assert.Equal(GlobalBudget, after.Value("tc_global_budget_per_minute"));
         Assert.Equal(GlobalBudget, shown["global-budget"]);
     }
