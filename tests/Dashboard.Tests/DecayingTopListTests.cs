@@ -29,10 +29,10 @@ public sealed class DecayingTopListTests
         var time = new ManualTime();
         var list = new DecayingTopList(100, HalfLife, time);
         for (var i = 0; i < 50; i++) list.Add("203.0.113.0/24");
-        for (var i = 0; i < 100_000; i++)
+        for (var i = 0; i < 20_000; i++)
         {
             list.Add($"10.{i >> 8 & 0xff}.{i & 0xff}.0/24");
-            if (i % 1000 == 0) list.Add("203.0.113.0/24");
+            if (i % 200 == 0) list.Add("203.0.113.0/24");
         }
 
         Assert.Equal(100, list.Count);
