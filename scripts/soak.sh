@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
 # Soak run, not part of the test command: a cluster on loopback (scripts/cluster-up.sh: Garnet, two
 # silos, the Api with pickup-directory mail) in a state directory of its own, with policy windows
-# and idle timeouts cut from hours to a minute or two, under steady traffic plus bursts over many
-# accounts and sources (the flood simulator, scripts/bench.sh attack), then quiet. Every few seconds
-# it samples the RSS of the silos, the Api and Garnet (/proc/PID/status), the silos' activations
-# and Garnet's DBSIZE and store size, and at the end prints start, peak and end of each and the
-# keys over time. Bounded: --seconds (default 300) of which the last --quiet share has no traffic.
-# Usage: scripts/soak.sh [--seconds 300] [--sample 5] [--quiet 0.4] [--rate 100] [--burst 3000]
-#                        [--burst-every 45] [--accounts 20000] [--sources 4000] [--out DIR]
+# and idle timeouts cut from hours to a minute or two, in --waves waves of steady traffic plus
+# bursts over many accounts and sources (the flood simulator, scripts/bench.sh attack), each
+# followed by quiet. Every few seconds it samples the RSS of the silos, the Api and Garnet
+# (/proc/PID/status), the silos' activations and Garnet's DBSIZE and store size, and at the end
+# prints start, peak and end of each, the peak and end of every phase, and the keys over time.
+# Bounded: --seconds (default 300), of which the last --quiet share of every wave has no traffic.
+# Usage: scripts/soak.sh [--seconds 300] [--waves 2] [--quiet 0.4] [--rate 100] [--burst 3000]
+#                        [--burst-every 30] [--accounts 20000] [--sources 4000] [--sample 5] [--out DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-seconds=300 sample=5 quiet=0.4 rate=100 burst=3000 burst_every=45 accounts=20000 sources=4000 out=""
+seconds=300 waves=2 sample=5 quiet=0.4 rate=100 burst=3000 burst_every=30 accounts=20000 sources=4000 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --seconds) seconds=$2 ;; --sample) sample=$2 ;; --quiet) quiet=$2 ;; --rate) rate=$2 ;;
+    --seconds) seconds=$2 ;; --waves) waves=$2 ;; --sample) sample=$2 ;; --quiet) quiet=$2 ;; --rate) rate=$2 ;;
     --burst) burst=$2 ;; --burst-every) burst_every=$2 ;; --accounts) accounts=$2 ;; --sources) sources=$2 ;;
     --out) out=$2 ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# //'; exit 2 ;;
+    *) sed -n '2,11p' "$0" | sed 's/^# //'; exit 2 ;;
   esac
   shift 2
 done
-traffic_seconds=$(awk -v s="$seconds" -v q="$quiet" 'BEGIN { printf "%d", s * (1 - q) }')
+wave_seconds=$(( seconds / waves ))
+traffic_seconds=$(awk -v s="$wave_seconds" -v q="$quiet" 'BEGIN { printf "%d", s * (1 - q) }')
 legit_every=100
 
 export CLUSTER_STATE=${out:-$(mktemp -d /tmp/tc-soak-XXXXXX)}
@@ -33,8 +35,9 @@ samples="$CLUSTER_STATE/samples.tsv"
 flood=(--attach --api "$api" --mail-dir "$CLUSTER_STATE/mail" --work-dir "$CLUSTER_STATE/attack"
   --accounts "$accounts" --sources "$sources" --legit-every "$legit_every" --drain-seconds 1)
 
-# One accounts file for every run: the steady run has the most legitimate users, the others a prefix
-# of them. bench.sh builds the simulator; later runs start that build directly, so no rebuild touches
+# One accounts file for every run: a steady run has the most legitimate users, the others a prefix
+# of them; every wave asks for the same accounts from the same sources, so a wave after the quiet
+# shows whether memory comes back to the same level or grows. bench.sh builds the simulator; later runs start that build directly, so no rebuild touches
 # binaries while the cluster runs them.
 steady_requests=$(awk -v r="$rate" -v t="$traffic_seconds" 'BEGIN { printf "%d", r * t }')
 export Accounts__File
@@ -69,9 +72,10 @@ started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 sample_loop() {
   while :; do
-    local now=$(( $(date +%s) - started )) phase=traffic
-    [ "$now" -ge "$traffic_seconds" ] && phase=quiet
+    local now=$(( $(date +%s) - started )) phase
     [ "$now" -gt "$seconds" ] && break
+    phase="w$(( now / wave_seconds + 1 ))-traffic"
+    [ $(( now % wave_seconds )) -ge "$traffic_seconds" ] && phase="${phase%-traffic}-quiet"
     local store keys acts
     store=$(garnet info memory | awk -F: '/^total_main_store_size:/ { printf "%.0f", $2 / 1048576 }')
     keys=$(garnet dbsize)
@@ -86,30 +90,44 @@ sample_loop() {
 sample_loop &
 sampler=$!
 
-# Steady: paced requests for the whole traffic phase. Bursts: as fast as they go, every --burst-every seconds.
-"${attack[@]}" --requests "$steady_requests" --rate "$rate" --max-seconds "$traffic_seconds" \
-  --out "$CLUSTER_STATE/steady.json" >"$CLUSTER_STATE/steady.log" 2>&1 &
-steady=$!
+# Per wave. Steady: paced requests for the whole traffic phase. Bursts: as fast as they go, every
+# --burst-every seconds. Then quiet until the wave's end.
 bursts=0
-while [ $(( $(date +%s) - started + burst_every )) -lt "$traffic_seconds" ]; do
-  sleep "$burst_every"
-  bursts=$((bursts + 1))
-  "${attack[@]}" --requests "$burst" --max-seconds "$burst_every" --out "$CLUSTER_STATE/burst-$bursts.json" \
-    >"$CLUSTER_STATE/burst-$bursts.log" 2>&1 || echo "burst $bursts failed: see $CLUSTER_STATE/burst-$bursts.log" >&2
+for wave in $(seq 1 "$waves"); do
+  wave_start=$(( started + (wave - 1) * wave_seconds ))
+  "${attack[@]}" --requests "$steady_requests" --rate "$rate" --max-seconds "$traffic_seconds" \
+    --out "$CLUSTER_STATE/steady-$wave.json" >"$CLUSTER_STATE/steady-$wave.log" 2>&1 &
+  steady=$!
+  while [ $(( $(date +%s) - wave_start + burst_every )) -lt "$traffic_seconds" ]; do
+    sleep "$burst_every"
+    bursts=$((bursts + 1))
+    "${attack[@]}" --requests "$burst" --max-seconds "$burst_every" --out "$CLUSTER_STATE/burst-$bursts.json" \
+      >"$CLUSTER_STATE/burst-$bursts.log" 2>&1 || echo "burst $bursts failed: see $CLUSTER_STATE/burst-$bursts.log" >&2
+  done
+  wait "$steady" || echo "steady traffic of wave $wave failed: see $CLUSTER_STATE/steady-$wave.log" >&2
+  rest=$(( wave_start + wave_seconds - $(date +%s) ))
+  [ "$rest" -gt 0 ] && sleep "$rest"
 done
-wait "$steady" || echo "steady traffic failed: see $CLUSTER_STATE/steady.log" >&2
 wait "$sampler"
 
 echo
-echo "Soak: $seconds s ($traffic_seconds s traffic: $rate req/s steady + $bursts bursts of $burst, then quiet), samples every $sample s"
+echo "Soak: $seconds s in $waves waves of $wave_seconds s ($traffic_seconds s traffic: $rate req/s steady + bursts of $burst every $burst_every s, $bursts in all; then quiet), samples every $sample s"
 echo "      accounts $accounts, sources $sources; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; samples in $samples"
 awk -F'\t' 'NR == 1 { for (i = 3; i <= NF; i++) name[i] = $i; next }
   { for (i = 3; i <= NF; i++) { if (NR == 2) first[i] = $i; if ($i + 0 > peak[i] + 0) peak[i] = $i; last[i] = $i } }
   END { printf "%-16s %10s %10s %10s\n", "series", "start", "peak", "end";
         for (i = 3; i <= 10; i++) printf "%-16s %10s %10s %10s\n", name[i], first[i], peak[i], last[i] }' "$samples"
 echo
+echo "Peak / end of every phase:"
+awk -F'\t' 'NR == 1 { next }
+  $2 != phase { if (phase != "") report(); phase = $2; delete peak }
+  { for (i = 3; i <= 10; i++) { if ($i + 0 > peak[i] + 0) peak[i] = $i; last[i] = $i } }
+  function report() { printf "%-11s keys %6s/%-6s garnet %4s/%-4s MB  silos %4s/%-4s + %4s/%-4s MB  api %4s/%-4s MB  activations %6s/%-6s\n",
+    phase, peak[5], last[5], peak[3], last[3], peak[6], last[6], peak[7], last[7], peak[8], last[8], peak[9], last[9] }
+  END { report() }' "$samples"
+echo
 echo "Over time (every ~30 s):"
 awk -F'\t' -v every="$(( 30 / sample > 0 ? 30 / sample : 1 ))" 'NR == 1 || (NR - 2) % every == 0 { printf "%6s %-8s keys %8s  garnet %5s MB  silos %5s+%-5s MB  api %5s MB  activations %7s  mails %6s\n", $1, $2, $5, $3, $6, $7, $8, $9, $10 }' "$samples" | tail -n +2
-for f in "$CLUSTER_STATE"/steady.json "$CLUSTER_STATE"/burst-*.json; do
+for f in "$CLUSTER_STATE"/steady-*.json "$CLUSTER_STATE"/burst-*.json; do
   [ -f "$f" ] && awk -v f="$(basename "$f")" '/"attack_requests"|"requests_per_s"|"emails"/ { gsub(/[ ,]/, ""); line = line " " $0 } END { print f ":" line }' "$f"
 done
