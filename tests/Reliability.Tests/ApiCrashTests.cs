@@ -20,8 +20,9 @@ public sealed class ApiCrashTests(ITestOutputHelper output)
             ["Outbox:Concurrency"] = "1",
             ["Outbox:RetryDelay"] = "00:00:00.2",
             ["Outbox:MaxRetryDelay"] = "00:00:00.4",
-            ["Email:Smtp:Timeout"] = "00:00:03",
-            ["Outbox:VisibilityTimeout"] = "00:00:04",
+            // Long enough that the hung send is still in its session when the kill comes, even on a busy machine.
+            ["Email:Smtp:Timeout"] = "00:00:06",
+            ["Outbox:VisibilityTimeout"] = "00:00:07",
         });
         // The server takes the connection and says nothing: the first email's send hangs, the others wait.
         rig.Smtp.Behaviour = SmtpFaultBehaviour.Silent;
