@@ -90,6 +90,9 @@ public static class ResetFrontEndExtensions
     /// <summary>Exception handler, <c>/healthz</c> (grain storage reachable), <c>/metrics</c>, <c>/dashboard</c> and the password-reset endpoints.</summary>
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
+        // Checked here, before the hosted services (which need a gate) are made.
+        if (app.Services.GetService<IResetGate>() is null)
+            throw new InvalidOperationException($"No {nameof(IResetGate)} is registered: call AddResetGate (in-process grains or the silos) before building the Api.");
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = HandleExceptionAsync,
@@ -135,16 +138,14 @@ public static class ResetFrontEndExtensions
 }
 
 /// <summary>
-/// Start-up work before the server listens: loads the accounts file, makes sure a gate is
-/// registered, and says where mail goes and what a restart loses.
+/// Start-up work before the server listens: loads the accounts file, and says where mail goes
+/// and what a restart loses.
 /// </summary>
 internal sealed class ResetFrontEndStartup(IServiceProvider services, IOptions<StorageOptions> storage, ILogger<ResetFrontEndStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
         services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
-        if (services.GetService<IResetGate>() is null)
-            throw new InvalidOperationException($"No {nameof(IResetGate)} is registered: call AddResetGate (in-process grains or the silos) before building the Api.");
         if (services.GetRequiredService<IAccountDirectory>() is IHostedService loader) await loader.StartAsync(ct);
         var sender = services.GetRequiredService<IEmailSender>();
         logger.LogWarning("Reset emails go to {Destination}", sender.Destination);
