@@ -14,7 +14,7 @@ public sealed class RequestLimits
     public const string Section = "Limits";
 
     /// <summary>
-    /// Routes whose bodies are legitimately larger than a login: a whole policy (about 1.5 KiB as
+    /// Routes whose bodies are legitimately larger than a login: a whole policy (901 bytes as
     /// <c>GET /v1/admin/policy</c> shows the defaults) and a grain command (the runtime's own cap is 64 KiB).
     /// </summary>
     public static readonly IReadOnlySet<string> LargeBodyRoutes = new HashSet<string>(StringComparer.Ordinal) { "/v1/admin/policy", "/grains/{kind}" };
