@@ -20,13 +20,16 @@ public sealed class PrometheusMetrics : IDisposable
 
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, Series> _series = new();
+    // Several hosts in one process (tests, an Api with its embedded silo) each make their own
+    // instruments of the same name: they feed one series, so no name is exposed twice.
+    private readonly ConcurrentDictionary<string, Series> _byName = new(StringComparer.Ordinal);
 
     public PrometheusMetrics(string meterPrefix = "ThrottleCluster")
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (!instrument.Meter.Name.StartsWith(meterPrefix, StringComparison.Ordinal)) return;
-            _series[instrument] = new Series(instrument);
+            _series[instrument] = _byName.GetOrAdd(Series.MetricName(instrument), _ => new Series(instrument));
             listener.EnableMeasurementEvents(instrument);
         };
         _listener.MeasurementsCompleted = (instrument, _) => _series.TryRemove(instrument, out Series? _);
@@ -40,7 +43,7 @@ public sealed class PrometheusMetrics : IDisposable
     {
         _listener.RecordObservableInstruments();
         var text = new StringBuilder();
-        foreach (var series in _series.Values.OrderBy(s => s.Name, StringComparer.Ordinal)) series.Render(text);
+        foreach (var series in _byName.Values.OrderBy(s => s.Name, StringComparer.Ordinal)) series.Render(text);
         return text.ToString();
     }
 
@@ -101,7 +104,7 @@ public sealed class PrometheusMetrics : IDisposable
             }
         }
 
-        private static string MetricName(Instrument instrument)
+        public static string MetricName(Instrument instrument)
         {
             var name = new StringBuilder();
             foreach (var c in instrument.Name) name.Append(char.IsAsciiLetterOrDigit(c) ? c : '_');
