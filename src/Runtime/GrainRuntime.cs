@@ -78,21 +78,41 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
                 if (activation.LastUsedTimestamp <= idleBefore && TryRemove(id, activation)) removed++;
             }
             var excess = ActivationCount - _context.Options.MaxActivations;
-            if (excess > 0)
-            {
-                // Evict a tenth more than needed so a silo at the bound does not sort on every new grain.
-                var victims = _activations.Values.OrderBy(a => a.LastUsedTimestamp).Take(excess + _context.Options.MaxActivations / 10);
-                foreach (var activation in victims)
-                {
-                    if (TryRemove(activation.Id, activation)) removed++;
-                }
-            }
+            // A tenth more than needed, so a silo at the bound does not collect on every new grain.
+            if (excess > 0) removed += EvictLeastRecentlyUsed(excess + _context.Options.MaxActivations / 10);
             return removed;
         }
         finally
         {
             Volatile.Write(ref _collecting, 0);
         }
+    }
+
+    /// <summary>
+    /// Evicts about <paramref name="count"/> activations, the least recently used, found by a
+    /// cut-off taken from a sample of last-use times and one more pass. Sorting them all (after
+    /// <c>ConcurrentDictionary.Values</c> copied them out under every bucket lock) stalled every
+    /// caller activating a grain for as long as it took, each time the bound was crossed.
+    /// </summary>
+    private int EvictLeastRecentlyUsed(int count)
+    {
+        const int SampleSize = 1024;
+        var total = Math.Max(1, ActivationCount);
+        var every = Math.Max(1, total / SampleSize);
+        var sample = new List<long>(SampleSize + 1);
+        var seen = 0;
+        foreach (var (_, activation) in _activations)
+            if (seen++ % every == 0) sample.Add(activation.LastUsedTimestamp);
+        if (sample.Count == 0) return 0;
+        sample.Sort();
+        var cutoff = sample[(int)Math.Clamp((long)sample.Count * count / total - 1, 0, sample.Count - 1)];
+        var removed = 0;
+        foreach (var (id, activation) in _activations)
+        {
+            if (removed >= count) break;
+            if (activation.LastUsedTimestamp <= cutoff && TryRemove(id, activation)) removed++;
+        }
+        return removed;
     }
 
     /// <summary>Stops at once, as a crashed process would: queued calls fail, turns in flight stop before their next write.</summary>

@@ -45,4 +45,24 @@ public sealed class ActivationCollectionTests
         Assert.Equal(2, await runtime.CallAsync<Increment, long>(CounterGrain.Id("g0"), new Increment(1)));
         Assert.Equal(reads + 1, storage.Reads); // the oldest was dropped and is read back
     }
+
+    [Fact]
+    public async Task Far_over_the_bound_the_most_recently_used_stay_and_the_count_drops_under_it()
+    {
+        var time = new ManualTimeProvider();
+        var storage = new CountingGrainStorage(new MemoryGrainStorage(time));
+        var options = new GrainRuntimeOptions { MaxActivations = 2_000 };
+        await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, options, time);
+        for (var i = 0; i < 10_000; i++)
+        {
+            await runtime.CallAsync<Increment, long>(CounterGrain.Id($"g{i}"), new Increment(1));
+            time.Advance(TimeSpan.FromMilliseconds(10));
+        }
+        runtime.CollectIdle();
+        Assert.InRange(runtime.ActivationCount, 1, options.MaxActivations);
+
+        var reads = storage.Reads;
+        for (var i = 9_000; i < 10_000; i++) await runtime.CallAsync<Increment, long>(CounterGrain.Id($"g{i}"), new Increment(1));
+        Assert.Equal(reads, storage.Reads); // the newest thousand were all still active
+    }
 }
