@@ -21,6 +21,12 @@ public sealed class ProcessStartupTests
     [InlineData("Email__Smtp__Port", "0", "Email:Smtp:Port must be 1-65535 (was 0)")]
     [InlineData("Tokens__Lifetime", "2.00:00:00", "Tokens:Lifetime must be 00:01:00-1.00:00:00 (was 2.00:00:00)")]
     [InlineData("Network__TrustedProxies", "10.0.0.0/8,not-a-range", "Network:TrustedProxies must be a list of CIDR ranges such as 10.0.0.0/8 (was 'not-a-range'")]
+    // A process, not an in-process host: WebApplicationFactory sometimes reports a host that failed to
+    // start as a disposed service provider instead of the failure.
+    [InlineData("Telemetry__OtlpEndpoint", "collector:4318", "Telemetry:OtlpEndpoint must be an absolute http or https URL such as http://127.0.0.1:4318 (was 'collector:4318')")]
+    [InlineData("Telemetry__OtlpEndpoint", "/v1/metrics", "Telemetry:OtlpEndpoint must be an absolute http or https URL such as http://127.0.0.1:4318 (was '/v1/metrics')")]
+    [InlineData("Telemetry__OtlpEndpoint", "ftp://127.0.0.1:4318", "(was 'ftp://127.0.0.1:4318')")]
+    [InlineData("Telemetry__OtlpEndpoint", "not a url", "(was 'not a url')")]
     public async Task An_invalid_environment_variable_stops_the_program_naming_key_and_value(string variable, string value, string message)
     {
         var bin = ApiOutputDirectory();

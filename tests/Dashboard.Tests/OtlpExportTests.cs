@@ -57,19 +57,6 @@ public sealed class OtlpExportTests
         Assert.All(receiver.Requests, r => Assert.Equal("/v1/metrics", r.Path));
     }
 
-    [Theory]
-    [InlineData("collector:4318")]
-    [InlineData("/v1/metrics")]
-    [InlineData("ftp://127.0.0.1:4318")]
-    [InlineData("not a url")]
-    public void An_endpoint_that_is_not_an_absolute_http_url_stops_the_api_at_start_up(string endpoint)
-    {
-        var error = Assert.ThrowsAny<Exception>(() => DashboardApi.Start(new Dictionary<string, string> { ["Telemetry:OtlpEndpoint"] = endpoint }));
-        var message = Messages(error);
-        Assert.Contains("Telemetry:OtlpEndpoint", message);
-        Assert.Contains($"'{endpoint}'", message);
-    }
-
     [Fact]
     public async Task An_endpoint_that_is_not_an_absolute_http_url_stops_a_silo_at_start_up()
     {
