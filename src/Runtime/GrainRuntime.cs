@@ -96,6 +96,19 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
     /// </summary>
     private int EvictLeastRecentlyUsed(int count)
     {
+        var removed = 0;
+        // A sampled cut-off can fall short of the count; another pass with a fresh one takes the rest.
+        for (var pass = 0; pass < 3 && removed < count; pass++)
+        {
+            var evicted = EvictOlderThanSampledCutoff(count - removed);
+            if (evicted == 0) break;
+            removed += evicted;
+        }
+        return removed;
+    }
+
+    private int EvictOlderThanSampledCutoff(int count)
+    {
         const int SampleSize = 1024;
         var total = Math.Max(1, ActivationCount);
         var every = Math.Max(1, total / SampleSize);

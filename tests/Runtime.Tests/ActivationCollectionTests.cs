@@ -58,7 +58,12 @@ public sealed class ActivationCollectionTests
             await runtime.CallAsync<Increment, long>(CounterGrain.Id($"g{i}"), new Increment(1));
             time.Advance(TimeSpan.FromMilliseconds(10));
         }
-        runtime.CollectIdle();
+        // A collection the last activations started may still be running; this one waits its turn.
+        for (var i = 0; i < 100 && runtime.ActivationCount > options.MaxActivations; i++)
+        {
+            runtime.CollectIdle();
+            await Task.Delay(20);
+        }
         Assert.InRange(runtime.ActivationCount, 1, options.MaxActivations);
 
         var reads = storage.Reads;
