@@ -97,17 +97,17 @@ public sealed class OutboxRig : IAsyncDisposable
     }
 
     /// <summary>The outbox as Garnet holds it.</summary>
+    /// <summary>All five in one script, so a job moving between lists is never counted twice or not at all.</summary>
     public async Task<OutboxLists> ReadOutboxAsync()
     {
-        var db = _connection!.GetDatabase();
+        const string Script = """
+            return { redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[3]),
+                     redis.call('LLEN', KEYS[4]), tonumber(redis.call('GET', KEYS[5]) or '0') }
+            """;
         var tag = "{" + KeyPrefix + "}";
-        var dropped = await db.StringGetAsync(tag + ":dead-dropped");
-        return new OutboxLists(
-            await db.ListLengthAsync(tag + ":pending"),
-            await db.ListLengthAsync(tag + ":processing"),
-            await db.SortedSetLengthAsync(tag + ":delayed"),
-            await db.ListLengthAsync(tag + ":dead"),
-            dropped.IsNull ? 0 : (long)dropped);
+        RedisKey[] keys = [tag + ":pending", tag + ":processing", tag + ":delayed", tag + ":dead", tag + ":dead-dropped"];
+        var counts = (long[])(await _connection!.GetDatabase().ScriptEvaluateAsync(Script, keys))!;
+        return new OutboxLists(counts[0], counts[1], counts[2], counts[3], counts[4]);
     }
 
     /// <summary>The dead letters in Garnet, newest first.</summary>
