@@ -16,29 +16,6 @@ public static class BenchGrains
         (_, _) => TimeSpan.FromHours(1),
         state => BitConverter.GetBytes(state),
         bytes => BitConverter.ToInt64(bytes.Span));
-
-    /// <summary>The five throttle grains with default policies, as the silo registers them (src/Silo/ThrottleGrainTypes.cs).</summary>
-    public static GrainCatalog AddThrottleGrains(this GrainCatalog catalog, ThrottlePolicy policy) => catalog
-        .Add(new GrainType<AccountState, AccountCommand, AccountResult>(
-            GrainKinds.Account, AccountGrain.Initial,
-            (s, c, n) => AccountGrain.Apply(policy.Account, s, c, n), (s, n) => AccountGrain.TimeToLive(policy.Account, s, n),
-            AccountGrain.Serialize, AccountGrain.Deserialize))
-        .Add(new GrainType<SourceState, SourceCommand, SourceResult>(
-            GrainKinds.Ip, SourceGrain.Initial,
-            (s, c, n) => SourceGrain.Apply(policy.Ip, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Ip, s, n),
-            SourceGrain.Serialize, SourceGrain.Deserialize))
-        .Add(new GrainType<SourceState, SourceCommand, SourceResult>(
-            GrainKinds.Network, SourceGrain.Initial,
-            (s, c, n) => SourceGrain.Apply(policy.Network, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Network, s, n),
-            SourceGrain.Serialize, SourceGrain.Deserialize))
-        .Add(new GrainType<DomainState, DomainCommand, BudgetResult>(
-            GrainKinds.Domain, DomainGrain.Initial,
-            (s, c, n) => DomainGrain.Apply(policy.Domain, s, c, n), (s, n) => DomainGrain.TimeToLive(policy.Domain, s, n),
-            DomainGrain.Serialize, DomainGrain.Deserialize))
-        .Add(new GrainType<GlobalState, GlobalCommand, BudgetResult>(
-            GrainKinds.Global, GlobalGrain.Initial,
-            (s, c, n) => GlobalGrain.Apply(policy.Global, s, c, n), (s, n) => GlobalGrain.TimeToLive(policy.Global, s, n),
-            GlobalGrain.Serialize, GlobalGrain.Deserialize));
 }
 
 /// <summary>

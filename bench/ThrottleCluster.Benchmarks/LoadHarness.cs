@@ -12,6 +12,7 @@ using ThrottleCluster.Runtime;
 using ThrottleCluster.Runtime.Client;
 using ThrottleCluster.Runtime.Storage;
 using ThrottleCluster.Runtime.Testing;
+using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Benchmarks;
 
@@ -307,7 +308,7 @@ public static class LoadHarness
     {
         const string prefix = "tc:";
         var storage = new RedisGrainStorage(connection, prefix);
-        await using var runtime = new GrainRuntime(new GrainCatalog().AddThrottleGrains(new ThrottlePolicy()), storage);
+        await using var runtime = new GrainRuntime(new GrainCatalog().AddThrottleGrains(new ThrottlePolicyStore(new ThrottlePolicy())), storage);
         var gate = new ResetGate(new RuntimeCalls(runtime), 0x5EED);
         var now = DateTimeOffset.UtcNow;
         // One IP asking for 5 accounts at gmail.com; then 200 decisions from 200 other IPs (same
