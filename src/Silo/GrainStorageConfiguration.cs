@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using StackExchange.Redis;
 using ThrottleCluster.Runtime.Storage;
 
 namespace ThrottleCluster.Silo;
@@ -18,26 +17,22 @@ public static class GrainStorageConfiguration
     public static IServiceCollection AddGrainStorage(this IServiceCollection services)
     {
         // Connects in the background and keeps retrying: a host must start, and recover, while the engine is down.
-        services.TryAddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(ParseRedis(sp.GetRequiredService<IConfiguration>()[RedisKey] ?? "")));
+        services.TryAddSingleton(sp => ConnectRedis(sp.GetRequiredService<IConfiguration>()[RedisKey] ?? "", sp.GetRequiredService<ILogger<RedisConnection>>()));
         services.TryAddSingleton<IGrainStorage>(sp => IsClusterMode(sp.GetRequiredService<IConfiguration>())
-            ? new RedisGrainStorage(sp.GetRequiredService<IConnectionMultiplexer>())
+            ? new RedisGrainStorage(sp.GetRequiredService<RedisConnection>())
             : new MemoryGrainStorage(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
 
-    private static ConfigurationOptions ParseRedis(string connectionString)
+    private static RedisConnection ConnectRedis(string connectionString, ILogger logger)
     {
-        ConfigurationOptions options;
         try
         {
-            options = ConfigurationOptions.Parse(connectionString);
+            return RedisConnection.Connect(connectionString, logger: logger);
         }
         catch (ArgumentException ex)
         {
             throw new InvalidOperationException($"{RedisKey} is not a valid StackExchange.Redis connection string (was '{connectionString}'): {ex.Message}", ex);
         }
-        if (options.EndPoints.Count == 0) throw new InvalidOperationException($"{RedisKey} names no endpoint (was '{connectionString}').");
-        options.AbortOnConnectFail = false;
-        return options;
     }
 }

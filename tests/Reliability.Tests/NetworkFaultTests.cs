@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.RegularExpressions;
 using ThrottleCluster.Reliability.Tests.Support;
 using ThrottleCluster.Runtime.Testing;
 using Xunit.Abstractions;
@@ -68,6 +69,47 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, healthCut.Status);
         Assert.All(afterResults, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         Assert.Equal(siloPids, cluster.Silos.Select(s => s.ProcessId));
+    }
+
+    /// <summary>
+    /// Every open connection between the silos, the Api and Garnet goes silently dead (a stale NAT or
+    /// firewall entry: no reset, no answer), while new connections work. StackExchange.Redis alone
+    /// waits on such a connection for good (a silo was still unhealthy after 120 s); the hosts'
+    /// <see cref="Runtime.Storage.RedisConnection"/> must replace it and decide, and send mail, again.
+    /// </summary>
+    [Fact]
+    public async Task Hosts_replace_engine_connections_that_went_silently_dead()
+    {
+        await using var garnet = await GarnetServer.StartAsync();
+        await using var proxy = new TcpFaultProxy(new IPEndPoint(IPAddress.Loopback, garnet.Port));
+        await using var smtp = await SmtpSink.StartAsync();
+        await using var cluster = await ProductCluster.StartAsync(proxy.ConnectionString, siloCount: 2, smtp: smtp, accounts: 10);
+        using var silo = new SiloClient(cluster.SiloAddress(0), ClientTimeout);
+        var connectionsBefore = proxy.Accepted;
+
+        proxy.BlackHoleOpen();
+        var dead = Stopwatch.StartNew();
+        var during = await silo.DecideAsync(ProductCluster.Email(1), Source(1));
+        var unhealthy = await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        var healedAfter = dead.Elapsed;
+        // Accounts the Api knows (0-9) are left to the reset, so no decision here puts them in a cooldown.
+        var decisions = await Task.WhenAll(Enumerable.Range(10, Concurrent).Select(i => silo.DecideAsync(ProductCluster.Email(i), Source(i))));
+        var reset = await new ResetTraffic(cluster.ApiAddress, ClientTimeout).SendOneAsync(ProductCluster.Email(3));
+        for (var waited = Stopwatch.StartNew(); smtp.Total == 0 && waited.Elapsed < TimeSpan.FromSeconds(30);) await Task.Delay(100);
+        var mail = smtp.PerRecipient();
+        var reconnects = Regex.Match(await silo.MetricsAsync(), @"^tc_runtime_engine_reconnects_total (\d+)", RegexOptions.Multiline);
+
+        output.WriteLine($"silently dead connections: a decision meanwhile -> {Describe([during])}; every host healthy again after {healedAfter.TotalSeconds:0.0} s " +
+                         $"({unhealthy} x 503 from /healthz); then {Concurrent} decisions -> {Describe(decisions)}, a reset -> {(int?)reset}, {smtp.Total} email(s); " +
+                         $"silo 0 replaced its connection {reconnects.Groups[1].Value} time(s); proxy passed {connectionsBefore} connections before, {proxy.Accepted} in all; {silo.TimedOut} client timeouts");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, during.Status);
+        Assert.All(decisions, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        Assert.Equal(HttpStatusCode.Accepted, reset);
+        Assert.Equal(1, smtp.Total);
+        Assert.Equal(1, mail.GetValueOrDefault(ProductCluster.Email(3)));
+        Assert.True(proxy.Accepted > connectionsBefore, "no host opened a new engine connection");
+        Assert.True(reconnects.Success && int.Parse(reconnects.Groups[1].Value) >= 1, "silo 0 reports no replaced engine connection");
+        Assert.Equal(0, silo.TimedOut);
     }
 
     private static string Source(int i) => $"10.40.{i}.1";

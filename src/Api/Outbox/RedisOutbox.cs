@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using ThrottleCluster.Runtime.Storage;
 
 namespace ThrottleCluster.Api.Outbox;
 
@@ -117,7 +118,7 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 
     private const int BatchLimit = 500;
 
-    private readonly IDatabase _db;
+    private readonly Func<IDatabase> _database;
     private readonly OutboxOptions _options;
     private readonly TimeProvider _time;
     private readonly OutboxStatistics _statistics;
@@ -125,14 +126,20 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
     private readonly RedisKey _pending, _processing, _claims, _delayed, _dead, _deadDropped, _expired;
     private long _nextRecovery;
 
-    public RedisOutbox(IConnectionMultiplexer connection, IOptions<OutboxOptions> options, TimeProvider time, OutboxStatistics statistics)
-        : this(connection.GetDatabase(), options.Value, time, statistics)
+    /// <summary>On the host's self-healing connection: each call takes the database of its multiplexer of the moment.</summary>
+    public RedisOutbox(RedisConnection connection, IOptions<OutboxOptions> options, TimeProvider time, OutboxStatistics statistics)
+        : this(() => connection.Database, options.Value, time, statistics)
     {
     }
 
     public RedisOutbox(IDatabase database, OutboxOptions options, TimeProvider time, OutboxStatistics statistics)
+        : this(() => database, options, time, statistics)
     {
-        _db = database;
+    }
+
+    private RedisOutbox(Func<IDatabase> database, OutboxOptions options, TimeProvider time, OutboxStatistics statistics)
+    {
+        _database = database;
         _options = options;
         _time = time;
         _statistics = statistics;
@@ -150,7 +157,7 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 
     public async Task EnqueueAsync(ResetEmailJob job, CancellationToken ct)
     {
-        await _db.ListLeftPushAsync(_pending, Serialize(job)).WaitAsync(ct).ConfigureAwait(false);
+        await Db.ListLeftPushAsync(_pending, Serialize(job)).WaitAsync(ct).ConfigureAwait(false);
         _statistics.OnEnqueued();
         _signal.Set();
     }
@@ -234,11 +241,11 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 
     public async Task<OutboxCounts> GetCountsAsync(CancellationToken ct)
     {
-        var pending = _db.ListLengthAsync(_pending);
-        var processing = _db.ListLengthAsync(_processing);
-        var delayed = _db.SortedSetLengthAsync(_delayed);
-        var dead = _db.ListLengthAsync(_dead);
-        var dropped = _db.StringGetAsync(_deadDropped);
+        var pending = Db.ListLengthAsync(_pending);
+        var processing = Db.ListLengthAsync(_processing);
+        var delayed = Db.SortedSetLengthAsync(_delayed);
+        var dead = Db.ListLengthAsync(_dead);
+        var dropped = Db.StringGetAsync(_deadDropped);
         await Task.WhenAll(pending, processing, delayed, dead, dropped).WaitAsync(ct).ConfigureAwait(false);
         return new OutboxCounts(pending.Result, processing.Result, delayed.Result, dead.Result, dropped.Result.IsNull ? 0 : (long)dropped.Result);
     }
@@ -246,17 +253,19 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
     public async Task<IReadOnlyList<ResetEmailJob>> GetDeadLettersAsync(int max, CancellationToken ct)
     {
         if (max <= 0) return [];
-        var items = await _db.ListRangeAsync(_dead, 0, max - 1).WaitAsync(ct).ConfigureAwait(false);
+        var items = await Db.ListRangeAsync(_dead, 0, max - 1).WaitAsync(ct).ConfigureAwait(false);
         var jobs = new List<ResetEmailJob>(items.Length);
         foreach (var item in items)
             jobs.Add(Deserialize((byte[])item!) ?? new ResetEmailJob("?", "?", "?", DateTimeOffset.MinValue, 0, "unreadable item"));
         return jobs;
     }
 
+    private IDatabase Db => _database();
+
     private RedisKey[] FailKeys => [_processing, _claims, _delayed, _dead, _expired, _deadDropped];
 
     private Task<RedisResult> Eval(string script, RedisKey[] keys, RedisValue[] values, CancellationToken ct)
-        => _db.ScriptEvaluateAsync(script, keys, values).WaitAsync(ct);
+        => Db.ScriptEvaluateAsync(script, keys, values).WaitAsync(ct);
 
     /// <summary>A lease's handle: the stored item and the token of this claim.</summary>
     private sealed record Claim(byte[] Item, string Token);

@@ -59,14 +59,18 @@ public sealed class RedisGrainStorage : IGrainStorage, IDisposable
     private static readonly byte[] WriteScriptSha1 = SHA1.HashData(Encoding.UTF8.GetBytes(WriteScript));
     private static readonly RedisValue ReceiptTimeToLiveMilliseconds = Milliseconds(StateWrite.ReceiptTimeToLive);
 
-    private readonly IDatabase _database;
+    private readonly Func<IDatabase> _database;
     private readonly string _keyPrefix;
-    private IConnectionMultiplexer? _ownedConnection;
+    private IDisposable? _ownedConnection;
 
     public RedisGrainStorage(IConnectionMultiplexer connection, string keyPrefix = DefaultKeyPrefix)
-        : this(connection.GetDatabase(), keyPrefix) { }
+        : this(Always(connection.GetDatabase()), keyPrefix) { }
 
-    public RedisGrainStorage(IDatabase database, string keyPrefix = DefaultKeyPrefix)
+    /// <summary>On a self-healing connection: each call takes the database of its multiplexer of the moment.</summary>
+    public RedisGrainStorage(RedisConnection connection, string keyPrefix = DefaultKeyPrefix)
+        : this(() => connection.Database, keyPrefix) { }
+
+    private RedisGrainStorage(Func<IDatabase> database, string keyPrefix)
     {
         if (keyPrefix.Contains('{') || keyPrefix.Contains('}'))
             throw new ArgumentException($"Key prefix '{keyPrefix}' must not contain braces: they would move the hash tag.", nameof(keyPrefix));
@@ -75,28 +79,25 @@ public sealed class RedisGrainStorage : IGrainStorage, IDisposable
     }
 
     /// <summary>
-    /// Opens a connection of its own, closed when this storage is disposed. It connects in the
-    /// background and keeps reconnecting, so a silo starts, and recovers, while the engine is down.
+    /// Opens a <see cref="RedisConnection"/> of its own, closed when this storage is disposed: it
+    /// connects in the background and keeps reconnecting, so a silo starts, and recovers, while the
+    /// engine is down or its connections have died.
     /// </summary>
     public static RedisGrainStorage Connect(string configuration, string keyPrefix = DefaultKeyPrefix)
     {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        var connection = ConnectionMultiplexer.Connect(options);
-        return new RedisGrainStorage(connection.GetDatabase(), keyPrefix) { _ownedConnection = connection };
+        var connection = RedisConnection.Connect(configuration);
+        return new RedisGrainStorage(connection, keyPrefix) { _ownedConnection = connection };
     }
 
-    public void Dispose()
-    {
-        // Like a crashed process: commands still queued are not sent.
-        _ownedConnection?.Close(allowCommandsToComplete: false);
-        _ownedConnection?.Dispose();
-    }
+    public void Dispose() => _ownedConnection?.Dispose();
+
+    private static Func<IDatabase> Always(IDatabase database) => () => database;
 
     public async ValueTask<StoredState> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var value = (byte[]?)await AwaitReply($"read of '{key}'", _database.StringGetAsync(StateKey(key)), cancellationToken);
+        var database = _database();
+        var value = (byte[]?)await AwaitReply($"read of '{key}'", database, database.StringGetAsync(StateKey(key)), cancellationToken);
         return value is null ? StoredState.Missing : Decode(key, value);
     }
 
@@ -119,7 +120,8 @@ public sealed class RedisGrainStorage : IGrainStorage, IDisposable
         args[4] = checks;
         for (var i = 0; i < write.Receipts.Count; i++) args[5 + i] = write.Receipts[i].Result.ToArray();
 
-        var reply = (RedisResult[])(await AwaitReply($"write of '{write.Key}'", Evaluate(keys, args), cancellationToken))!;
+        var database = _database();
+        var reply = (RedisResult[])(await AwaitReply($"write of '{write.Key}'", database, Evaluate(database, keys, args), cancellationToken))!;
         return (long)reply[0] switch
         {
             Written => WriteOutcome.Written(delete ? 0 : write.ExpectedVersion + 1),
@@ -132,21 +134,21 @@ public sealed class RedisGrainStorage : IGrainStorage, IDisposable
     // EVALSHA carries 40 bytes instead of the script; a node that has not seen the script yet
     // (new, restarted, or another cluster node) answers NOSCRIPT without running anything, and EVAL
     // both runs and caches it there.
-    private async Task<RedisResult> Evaluate(RedisKey[] keys, RedisValue[] args)
+    private static async Task<RedisResult> Evaluate(IDatabase database, RedisKey[] keys, RedisValue[] args)
     {
         try
         {
-            return await _database.ScriptEvaluateAsync(WriteScriptSha1, keys, args);
+            return await database.ScriptEvaluateAsync(WriteScriptSha1, keys, args);
         }
         catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
-            return await _database.ScriptEvaluateAsync(WriteScript, keys, args);
+            return await database.ScriptEvaluateAsync(WriteScript, keys, args);
         }
     }
 
-    private async Task<T> AwaitReply<T>(string call, Task<T> reply, CancellationToken cancellationToken)
+    private static async Task<T> AwaitReply<T>(string call, IDatabase database, Task<T> reply, CancellationToken cancellationToken)
     {
-        var timeout = TimeSpan.FromMilliseconds(_database.Multiplexer.TimeoutMilliseconds);
+        var timeout = TimeSpan.FromMilliseconds(database.Multiplexer.TimeoutMilliseconds);
         try
         {
             return await reply.WaitAsync(timeout, cancellationToken);

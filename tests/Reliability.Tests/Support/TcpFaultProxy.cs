@@ -8,7 +8,10 @@ namespace ThrottleCluster.Reliability.Tests.Support;
 /// A TCP proxy on 127.0.0.1 between a client (a silo) and a server (Garnet) that a test can make
 /// misbehave: <see cref="DropAll"/> cuts every open connection, <see cref="RefuseNew"/> closes new
 /// ones as soon as they arrive, and <see cref="Delay"/> holds every chunk of data, both ways, that
-/// long before passing it on. <see cref="Heal"/> ends the faults. Bytes are never altered.
+/// long before passing it on, and <see cref="BlackHoleOpen"/> silently drops everything on the
+/// connections open now, for good, as a stale NAT or firewall entry does: no reset, no close, the
+/// peers just never hear back. <see cref="Heal"/> ends the faults for new connections; black-holed
+/// ones stay dead. Bytes are never altered.
 /// </summary>
 public sealed class TcpFaultProxy : IAsyncDisposable
 {
@@ -46,6 +49,11 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     public void DropAll()
     {
         foreach (var connection in _connections.Keys) connection.Abort();
+    }
+
+    public void BlackHoleOpen()
+    {
+        foreach (var connection in _connections.Keys) connection.BlackHoled = true;
     }
 
     public void Heal()
@@ -86,7 +94,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         {
             await server.ConnectAsync(_target, _stop.Token);
             Interlocked.Increment(ref _accepted);
-            await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
+            await Task.WhenAny(PumpAsync(connection, client, server), PumpAsync(connection, server, client));
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -98,7 +106,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Connection connection, Socket from, Socket to)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -108,6 +116,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
                 if (read == 0) return;
                 if (Delay is { Ticks: > 0 } delay) await Task.Delay(delay, _stop.Token);
+                if (connection.BlackHoled) continue;
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
             }
         }
@@ -127,6 +136,8 @@ public sealed class TcpFaultProxy : IAsyncDisposable
 
     private sealed class Connection(Socket client, Socket server)
     {
+        public volatile bool BlackHoled;
+
         public void Abort()
         {
             // Linger 0: the peers see a reset, as when a network path dies, not a polite close.
