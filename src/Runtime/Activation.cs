@@ -22,21 +22,26 @@ internal interface IActivation
 /// after that write is in the engine. The cached state is only a guess: a conflicting write
 /// returns the winner's state, which is re-applied against without another read.
 /// </summary>
+/// <remarks>
+/// A silo holds up to <see cref="GrainRuntimeOptions.MaxActivations"/> of these for minutes, and a
+/// flood makes a new one per request, so every object one keeps alive is copied by the garbage
+/// collector as it ages (those copies were the decision latency's tail). Hence the state is kept as
+/// the bytes last written or read, not as a deserialized object graph; the lock is the activation
+/// itself; and an idle mailbox is null.
+/// </remarks>
 internal sealed class Activation<TState, TCommand, TResult>(
     GrainId id,
     GrainKind<TState, TCommand, TResult> kind,
     RuntimeContext context) : IActivation
 {
-    private readonly string _storageKey = id.ToString();
-    private readonly object _mailboxLock = new();
-    private List<PendingCall> _mailbox = [];
+    private List<PendingCall>? _mailbox;
     private bool _turnRunning;
     private bool _deactivated;
     private volatile bool _aborted;
 
-    // Touched only inside a turn, and turns never overlap.
+    // Touched only inside a turn, and turns never overlap. Version 0: no state, the initial one.
     private bool _loaded;
-    private TState _state = kind.Type.InitialState;
+    private ReadOnlyMemory<byte> _state;
     private long _version;
 
     public GrainId Id => id;
@@ -46,10 +51,10 @@ internal sealed class Activation<TState, TCommand, TResult>(
     /// <returns>False if the activation was collected meanwhile: the caller must look it up again.</returns>
     public bool TryEnqueue(PendingCall call)
     {
-        lock (_mailboxLock)
+        lock (this)
         {
             if (_deactivated) return false;
-            _mailbox.Add(call);
+            (_mailbox ??= []).Add(call);
             LastUsedTimestamp = context.Time.GetTimestamp();
             if (_turnRunning) return true;
             _turnRunning = true;
@@ -60,9 +65,9 @@ internal sealed class Activation<TState, TCommand, TResult>(
 
     public bool TryDeactivateIfIdle()
     {
-        lock (_mailboxLock)
+        lock (this)
         {
-            if (_turnRunning || _mailbox.Count > 0) return false;
+            if (_turnRunning || _mailbox is { Count: > 0 }) return false;
             _deactivated = true;
             return true;
         }
@@ -71,14 +76,14 @@ internal sealed class Activation<TState, TCommand, TResult>(
     public void Abort()
     {
         _aborted = true;
-        List<PendingCall> queued;
-        lock (_mailboxLock)
+        List<PendingCall>? queued;
+        lock (this)
         {
             _deactivated = true;
             queued = _mailbox;
-            _mailbox = [];
+            _mailbox = null;
         }
-        foreach (var call in queued) call.Completion.TrySetException(SiloStopped(mayHaveBeenApplied: false));
+        foreach (var call in queued ?? []) call.Completion.TrySetException(SiloStopped(mayHaveBeenApplied: false));
     }
 
     private async Task RunTurnsAsync()
@@ -91,33 +96,34 @@ internal sealed class Activation<TState, TCommand, TResult>(
 
     private List<PendingCall>? TakeBatch()
     {
-        lock (_mailboxLock)
+        lock (this)
         {
-            if (_mailbox.Count == 0)
+            if (_mailbox is not { Count: > 0 } mailbox)
             {
                 _turnRunning = false;
                 return null;
             }
-            return TakeFromMailbox(context.Options.MaxBatchSize);
+            return TakeFromMailbox(mailbox, context.Options.MaxBatchSize);
         }
     }
 
-    // Caller holds _mailboxLock.
-    private List<PendingCall> TakeFromMailbox(int max)
+    // Caller holds the lock.
+    private List<PendingCall> TakeFromMailbox(List<PendingCall> mailbox, int max)
     {
-        if (_mailbox.Count <= max)
+        if (mailbox.Count <= max)
         {
-            var all = _mailbox;
-            _mailbox = [];
-            return all;
+            _mailbox = null;
+            return mailbox;
         }
-        var some = _mailbox.GetRange(0, max);
-        _mailbox.RemoveRange(0, max);
+        var some = mailbox.GetRange(0, max);
+        mailbox.RemoveRange(0, max);
         return some;
     }
 
     private async Task RunTurnAsync(List<PendingCall> batch)
     {
+        // Made per turn rather than kept: one string less per idle activation.
+        var storageKey = id.ToString();
         var conflicts = 0;
         var writeSent = false;
         try
@@ -129,9 +135,9 @@ internal sealed class Activation<TState, TCommand, TResult>(
                     Fail(batch, SiloStopped(mayHaveBeenApplied: writeSent));
                     return;
                 }
-                if (!_loaded) Load(await context.Storage.ReadAsync(_storageKey).ConfigureAwait(false));
+                if (!_loaded) Load(await context.Storage.ReadAsync(storageKey).ConfigureAwait(false));
 
-                var turn = Apply(batch, context.Time.GetUtcNow());
+                var turn = Apply(storageKey, batch, context.Time.GetUtcNow());
                 batch = turn.Accepted;
                 if (batch.Count == 0) break;
 
@@ -141,8 +147,7 @@ internal sealed class Activation<TState, TCommand, TResult>(
                 switch (outcome.Status)
                 {
                     case WriteStatus.Written:
-                        var deleted = turn.Write.TimeToLive <= TimeSpan.Zero;
-                        _state = deleted ? kind.Type.InitialState : turn.State;
+                        _state = turn.Write.State;
                         _version = outcome.Current.Version;
                         for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(turn.Results[i]);
                         return;
@@ -173,10 +178,10 @@ internal sealed class Activation<TState, TCommand, TResult>(
         }
     }
 
-    private Turn Apply(List<PendingCall> batch, DateTimeOffset now)
+    private Turn Apply(string storageKey, List<PendingCall> batch, DateTimeOffset now)
     {
         var type = kind.Type;
-        var state = _state;
+        var state = _version == 0 ? type.InitialState : type.Deserialize(_state);
         var accepted = new List<PendingCall>(batch.Count);
         var results = new List<TResult>(batch.Count);
         List<CallReceipt>? receipts = null;
@@ -202,23 +207,23 @@ internal sealed class Activation<TState, TCommand, TResult>(
         }
         var ttl = type.TimeToLive(state, now);
         var bytes = ttl > TimeSpan.Zero ? type.Serialize(state) : [];
-        var write = new StateWrite(_storageKey, _version, bytes, ttl, receipts ?? (IReadOnlyList<CallReceipt>)[], checks ?? (IReadOnlyList<string>)[]);
-        return new Turn(accepted, results, state, write);
+        var write = new StateWrite(storageKey, _version, bytes, ttl, receipts ?? (IReadOnlyList<CallReceipt>)[], checks ?? (IReadOnlyList<string>)[]);
+        return new Turn(accepted, results, write);
     }
 
     private void Load(StoredState stored)
     {
-        _state = stored.Exists ? kind.Type.Deserialize(stored.State) : kind.Type.InitialState;
+        _state = stored.State;
         _version = stored.Version;
         _loaded = true;
     }
 
     private List<PendingCall> JoinMailbox(List<PendingCall> batch)
     {
-        lock (_mailboxLock)
+        lock (this)
         {
             var room = context.Options.MaxBatchSize - batch.Count;
-            if (room > 0 && _mailbox.Count > 0) batch.AddRange(TakeFromMailbox(room));
+            if (room > 0 && _mailbox is { Count: > 0 } mailbox) batch.AddRange(TakeFromMailbox(mailbox, room));
         }
         return batch;
     }
@@ -245,5 +250,5 @@ internal sealed class Activation<TState, TCommand, TResult>(
 
     internal readonly record struct PendingCall(TCommand Command, string? CallId, bool IsRetry, TaskCompletionSource<TResult> Completion);
 
-    private readonly record struct Turn(List<PendingCall> Accepted, List<TResult> Results, TState State, StateWrite Write);
+    private readonly record struct Turn(List<PendingCall> Accepted, List<TResult> Results, StateWrite Write);
 }

@@ -9,6 +9,7 @@ public interface IGrainStorage
 {
     ValueTask<StoredState> ReadAsync(string key, CancellationToken cancellationToken = default);
 
+    /// <remarks>The storage may keep <see cref="StateWrite.State"/> without copying it: the writer must not change those bytes afterwards.</remarks>
     ValueTask<WriteOutcome> WriteAsync(StateWrite write, CancellationToken cancellationToken = default);
 }
 
