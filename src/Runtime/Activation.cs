@@ -27,12 +27,14 @@ internal interface IActivation
 /// flood makes a new one per request, so every object one keeps alive is copied by the garbage
 /// collector as it ages (those copies were the decision latency's tail). Hence the state is kept as
 /// the bytes last written or read, not as a deserialized object graph; the lock is the activation
-/// itself; and an idle mailbox is null.
+/// itself; and an idle mailbox is null. One not <paramref name="kept"/> (<see cref="ActivationAdmission"/>)
+/// releases itself as soon as its mailbox is empty.
 /// </remarks>
 internal sealed class Activation<TState, TCommand, TResult>(
     GrainId id,
     GrainKind<TState, TCommand, TResult> kind,
-    RuntimeContext context) : IActivation
+    RuntimeContext context,
+    bool kept) : IActivation
 {
     private List<PendingCall>? _mailbox;
     private bool _turnRunning;
@@ -92,6 +94,8 @@ internal sealed class Activation<TState, TCommand, TResult>(
         {
             await RunTurnAsync(batch).ConfigureAwait(false);
         }
+        // A call that slipped in since keeps it alive: the turn it started releases it again.
+        if (!kept) context.Release(this);
     }
 
     private List<PendingCall>? TakeBatch()

@@ -5,7 +5,7 @@ namespace ThrottleCluster.Runtime;
 /// <summary>A registered grain type with what the runtime adds to it: activations and the wire format.</summary>
 internal interface IGrainKind
 {
-    IActivation Activate(GrainId id, RuntimeContext context);
+    IActivation Activate(GrainId id, RuntimeContext context, bool kept);
 
     /// <summary>Stored bytes as the grain's state object, for operators' eyes.</summary>
     object? DeserializeState(ReadOnlyMemory<byte> state);
@@ -27,7 +27,7 @@ internal sealed class GrainKind<TState, TCommand, TResult>(GrainType<TState, TCo
     public Task<TResult> Enqueue(GrainRuntime runtime, GrainId id, TCommand command, string? callId, bool isRetry)
         => runtime.Enqueue(this, id, command, callId, isRetry);
 
-    public IActivation Activate(GrainId id, RuntimeContext context) => new Activation<TState, TCommand, TResult>(id, this, context);
+    public IActivation Activate(GrainId id, RuntimeContext context, bool kept) => new Activation<TState, TCommand, TResult>(id, this, context, kept);
 
     public async Task<byte[]> CallJsonAsync(GrainRuntime runtime, GrainId id, ReadOnlyMemory<byte> command, string? callId, bool isRetry)
     {

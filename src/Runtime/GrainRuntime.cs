@@ -13,6 +13,7 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
     private readonly GrainCatalog _catalog;
     private readonly RuntimeContext _context;
     private readonly ConcurrentDictionary<GrainId, IActivation> _activations = new();
+    private readonly ActivationAdmission? _admission;
     private readonly ITimer _collector;
     private int _collecting;
     private int _activationCount;
@@ -25,7 +26,8 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
         time ??= TimeProvider.System;
         _catalog = catalog;
         Metrics = new GrainRuntimeMetrics(() => ActivationCount);
-        _context = new RuntimeContext(storage, time, options, Metrics);
+        _context = new RuntimeContext(storage, time, options, Metrics, activation => TryRemove(activation.Id, activation));
+        _admission = options.AdmitOnFirstCall ? null : new ActivationAdmission(options.MaxActivations);
         var period = TimeSpan.FromTicks(Math.Min(options.IdleTimeout.Ticks / 2, TimeSpan.FromMinutes(1).Ticks));
         _collector = time.CreateTimer(_ => CollectIdle(), null, period, period);
     }
@@ -154,7 +156,7 @@ public sealed class GrainRuntime : IGrainClient, IAsyncDisposable
         {
             if (!_activations.TryGetValue(id, out var found))
             {
-                found = kind.Activate(id, _context);
+                found = kind.Activate(id, _context, kept: _admission?.SeenBefore(id) ?? true);
                 if (_activations.TryAdd(id, found)) OnActivated();
                 else continue; // another caller activated it first
             }

@@ -8,6 +8,12 @@ public sealed class GrainRuntimeOptions
     /// <summary>Above this many activations the least recently used idle ones are dropped first.</summary>
     public int MaxActivations { get; set; } = 200_000;
 
+    /// <summary>
+    /// Keep every new activation (Orleans' way) instead of only those of grains called before,
+    /// recently (<see cref="ActivationAdmission"/>); the others are dropped once their calls are done.
+    /// </summary>
+    public bool AdmitOnFirstCall { get; set; }
+
     /// <summary>Most commands applied and persisted together in one turn.</summary>
     public int MaxBatchSize { get; set; } = 2048;
 

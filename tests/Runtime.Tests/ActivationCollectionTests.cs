@@ -2,6 +2,7 @@ using ThrottleCluster.Runtime.Storage;
 
 namespace ThrottleCluster.Runtime.Tests;
 
+/// <summary>Collection of kept activations; every activation is kept here (what is kept at all: <see cref="ActivationAdmissionTests"/>).</summary>
 public sealed class ActivationCollectionTests
 {
     [Fact]
@@ -9,7 +10,7 @@ public sealed class ActivationCollectionTests
     {
         var time = new ManualTimeProvider();
         var storage = new CountingGrainStorage(new MemoryGrainStorage(time));
-        await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, new GrainRuntimeOptions { IdleTimeout = TimeSpan.FromMinutes(15) }, time);
+        await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, new GrainRuntimeOptions { IdleTimeout = TimeSpan.FromMinutes(15), AdmitOnFirstCall = true }, time);
         await runtime.CallAsync<Increment, long>(CounterGrain.Id("old"), new Increment(7));
         time.Advance(TimeSpan.FromMinutes(10));
         await runtime.CallAsync<Increment, long>(CounterGrain.Id("recent"), new Increment(1));
@@ -28,7 +29,7 @@ public sealed class ActivationCollectionTests
     {
         var time = new ManualTimeProvider();
         var storage = new CountingGrainStorage(new MemoryGrainStorage(time));
-        await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, new GrainRuntimeOptions { MaxActivations = 100 }, time);
+        await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, new GrainRuntimeOptions { MaxActivations = 100, AdmitOnFirstCall = true }, time);
         for (var i = 0; i < 100; i++)
         {
             await runtime.CallAsync<Increment, long>(CounterGrain.Id($"g{i}"), new Increment(1));
@@ -51,7 +52,7 @@ public sealed class ActivationCollectionTests
     {
         var time = new ManualTimeProvider();
         var storage = new CountingGrainStorage(new MemoryGrainStorage(time));
-        var options = new GrainRuntimeOptions { MaxActivations = 2_000 };
+        var options = new GrainRuntimeOptions { MaxActivations = 2_000, AdmitOnFirstCall = true };
         await using var runtime = new GrainRuntime(new GrainCatalog().Add(CounterGrain.Type), storage, options, time);
         for (var i = 0; i < 10_000; i++)
         {
