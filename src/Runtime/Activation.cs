@@ -45,6 +45,10 @@ internal sealed class Activation<TState, TCommand, TResult>(
     private bool _loaded;
     private ReadOnlyMemory<byte> _state;
     private long _version;
+    private int _contendedTurnsLeft;
+
+    // How many turns after a conflict an activation keeps stepping aside after its writes.
+    private const int ContendedTurns = 8;
 
     public GrainId Id => id;
 
@@ -92,7 +96,12 @@ internal sealed class Activation<TState, TCommand, TResult>(
     {
         while (TakeBatch() is { } batch)
         {
-            await RunTurnAsync(batch).ConfigureAwait(false);
+            if (await RunTurnAsync(batch).ConfigureAwait(false)) _contendedTurnsLeft = ContendedTurns;
+            else if (_contendedTurnsLeft > 0) _contendedTurnsLeft--;
+            // Other silos are writing this grain too. The one that keeps winning steps aside for a
+            // moment after each turn, so one that keeps losing gets its write in; calls that arrive
+            // meanwhile join the next batch, so contention grows batches, not queues.
+            if (_contendedTurnsLeft > 0) await Task.Delay(Random.Shared.Next(0, 2)).ConfigureAwait(false);
         }
         // A call that slipped in since keeps it alive: the turn it started releases it again.
         if (!kept) context.Release(this);
@@ -124,7 +133,8 @@ internal sealed class Activation<TState, TCommand, TResult>(
         return some;
     }
 
-    private async Task RunTurnAsync(List<PendingCall> batch)
+    /// <returns>Whether a write of the turn conflicted with another silo's.</returns>
+    private async Task<bool> RunTurnAsync(List<PendingCall> batch)
     {
         // Made per turn rather than kept: one string less per idle activation.
         var storageKey = id.ToString();
@@ -137,7 +147,7 @@ internal sealed class Activation<TState, TCommand, TResult>(
                 if (_aborted)
                 {
                     Fail(batch, SiloStopped(mayHaveBeenApplied: writeSent));
-                    return;
+                    return conflicts > 0;
                 }
                 if (!_loaded) Load(await context.Storage.ReadAsync(storageKey).ConfigureAwait(false));
 
@@ -154,18 +164,18 @@ internal sealed class Activation<TState, TCommand, TResult>(
                         _state = turn.Write.State;
                         _version = outcome.Current.Version;
                         for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(turn.Results[i]);
-                        return;
+                        return conflicts > 0;
                     case WriteStatus.Conflict:
                         context.Metrics.Conflict(kind.Type.Kind);
                         Load(outcome.Current);
                         if (++conflicts >= context.Options.MaxWriteAttempts)
                         {
                             Fail(batch, new GrainConflictException(id, conflicts));
-                            return;
+                            return conflicts > 0;
                         }
-                        // Silos that lose in lockstep keep losing: a random pause breaks the rhythm, and
-                        // calls that arrive meanwhile ride along, so contention grows batches, not queues.
-                        if (conflicts > 1) await Task.Delay(Random.Shared.Next(0, Math.Min(conflicts, 5) + 1)).ConfigureAwait(false);
+                        // The loser writes again at once: the conflict returned the state that won, the
+                        // freshest there is (a pause here only let the others write on and made the loser
+                        // lose again). Calls that arrived meanwhile ride along.
                         batch = JoinMailbox(batch);
                         break;
                     case WriteStatus.Duplicate:
@@ -180,6 +190,7 @@ internal sealed class Activation<TState, TCommand, TResult>(
             _loaded = false;
             Fail(batch, new GrainCallException($"Grain {id}: storage failed: {ex.Message}", mayHaveBeenApplied: writeSent, ex));
         }
+        return conflicts > 0;
     }
 
     private Turn Apply(string storageKey, List<PendingCall> batch, DateTimeOffset now)

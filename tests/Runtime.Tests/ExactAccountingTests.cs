@@ -12,7 +12,7 @@ namespace ThrottleCluster.Runtime.Tests;
 public abstract class ExactAccountingTests
 {
     private const int CallersPerSilo = 200;
-    private const int CallsPerCaller = 10;
+    private const int CallsPerCaller = 40;
 
     /// <summary>Null: the cluster's shared memory storage.</summary>
     protected abstract Func<IGrainStorage>? OpenStorage { get; }
