@@ -5,13 +5,15 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using ThrottleCluster.Runtime.Testing;
 
 namespace ThrottleCluster.Benchmarks;
 
 /// <summary>
 /// `decisions`: the full reset decision through a silo's HTTP API (<c>POST /v1/decisions</c>), issue 5
-/// figure 4. Starts a silo itself (memory storage, budgets raised so every decision takes the whole
-/// granted path through all five grains) unless --attach, then measures (1) throughput with many in
+/// figure 4. Starts a silo itself (memory storage, or with --engine garnet a Garnet of its own as in
+/// cluster mode; budgets raised so every decision takes the whole granted path through all five
+/// grains) unless --attach, then measures (1) throughput with many in
 /// flight, closed loop, and (2) latency at a fixed offered rate, open loop: each request is due at
 /// its slot and its latency counts from that slot, so a stalled generator cannot hide queueing.
 /// CPU time of generator and silo comes from /proc/&lt;pid&gt;/stat.
@@ -21,13 +23,14 @@ public static class DecisionLoad
     public static async Task<int> RunAsync(string[] args)
     {
         string silo = "http://127.0.0.1:5105", dll = "src/Silo/bin/Release/net10.0/ThrottleCluster.Silo.dll";
-        bool attach = false; int inFlight = 256; double seconds = 15, rate = 2000, rateSeconds = 20; string? outFile = null;
+        bool attach = false; string engine = "memory"; int inFlight = 256; double seconds = 15, rate = 2000, rateSeconds = 20; string? outFile = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--silo": silo = args[++i]; break;
                 case "--attach": attach = true; break;
+                case "--engine": engine = args[++i] is "memory" or "garnet" ? args[i] : throw new ArgumentException($"--engine must be memory or garnet (was '{args[i]}')."); break;
                 case "--silo-dll": dll = args[++i]; break;
                 case "--in-flight": inFlight = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--seconds": seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -38,11 +41,12 @@ public static class DecisionLoad
             }
         }
         Process? proc = null;
+        await using var garnet = !attach && engine == "garnet" ? await GarnetServer.StartAsync() : null;
         var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
         var startedUtc = DateTime.UtcNow;
         try
         {
-            if (!attach) proc = StartSilo(silo, dll);
+            if (!attach) proc = StartSilo(silo, dll, garnet?.ConnectionString);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(inFlight, 512), UseProxy = false })
             { BaseAddress = new Uri(silo), Timeout = TimeSpan.FromSeconds(30) };
             await WaitHealthyAsync(http, proc);
@@ -165,7 +169,7 @@ public static class DecisionLoad
             var result = new JsonObject
             {
                 ["silo"] = silo,
-                ["silo_mode"] = attach ? "attached" : "started by the harness: memory storage, Throttle budgets raised",
+                ["silo_mode"] = attach ? "attached" : $"started by the harness: {(garnet is null ? "memory storage" : "Garnet storage (a Garnet of its own, -m 256m)")}, Throttle budgets raised",
                 ["started_utc"] = startedUtc.ToString("O", CultureInfo.InvariantCulture),
                 ["closed_loop"] = closed,
                 ["open_loop"] = open,
@@ -188,7 +192,7 @@ public static class DecisionLoad
         }
     }
 
-    private static Process StartSilo(string url, string dll)
+    private static Process StartSilo(string url, string dll, string? engine)
     {
         var full = Path.GetFullPath(dll);
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(full)! };
@@ -197,6 +201,11 @@ public static class DecisionLoad
         psi.Environment["Throttle__Global__PerMinute"] = "10000000";
         psi.Environment["Throttle__Domain__Floor"] = "1000000";
         psi.Environment["Throttle__Domain__Ceiling"] = "1000000";
+        if (engine is not null)
+        {
+            psi.Environment["Storage__Redis"] = engine;
+            psi.Environment["Throttle__AccountHashSecret"] = "0x5eed";
+        }
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("silo: " + e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("silo: " + e.Data); };

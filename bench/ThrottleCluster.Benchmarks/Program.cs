@@ -6,7 +6,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ThrottleCluster.Benchmarks;
 
 // micro [BenchmarkDotNet args]   grain logic and the full decision, in process, with allocations
-// decisions [--in-flight N] [--seconds N] [--rate R] [--rate-seconds N]  full decision through a silo's HTTP API
+// decisions [--engine memory|garnet] [--in-flight N] [--seconds N] [--rate R] [--rate-seconds N]  full decision through a silo's HTTP API
 // load  [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...]   throughput harness, JSON on stdout
 // (the flood simulator is `throttlectl attack`, in src/Cli)
 var verb = args.FirstOrDefault() ?? "";
@@ -28,6 +28,6 @@ switch (verb)
     case "decisions":
         return await DecisionLoad.RunAsync(args.Skip(1).ToArray());
     default:
-        Console.Error.WriteLine("usage: ThrottleCluster.Benchmarks micro [BenchmarkDotNet args] | load [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...] | decisions [--in-flight N] [--rate R] (see BENCHMARKS.md)");
+        Console.Error.WriteLine("usage: ThrottleCluster.Benchmarks micro [BenchmarkDotNet args] | load [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...] | decisions [--engine memory|garnet] [--in-flight N] [--rate R] (see BENCHMARKS.md)");
         return 2;
 }

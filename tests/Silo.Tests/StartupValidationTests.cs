@@ -21,6 +21,9 @@ public sealed class StartupValidationTests
         { SiloHosting.AccountHashSecretKey, "0xnothex", [SiloHosting.AccountHashSecretKey, "0xnothex"] },
         { SiloHosting.AccountHashSecretKey, "-5", [SiloHosting.AccountHashSecretKey, "-5"] },
         { SiloHosting.AccountHashSecretKey, "18446744073709551616", [SiloHosting.AccountHashSecretKey, "18446744073709551616"] },
+        { "Runtime:AdmitOnFirstCall", "maybe", ["Runtime:AdmitOnFirstCall", "maybe"] },
+        { "Runtime:MaxActivations", "0", ["Runtime:MaxActivations", "0"] },
+        { "Runtime:IdleTimeout", "soon", ["Runtime:IdleTimeout", "soon"] },
     };
 
     private static Exception BuildFails(Dictionary<string, string?> settings)
