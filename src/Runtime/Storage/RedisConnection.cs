@@ -36,7 +36,6 @@ public sealed class RedisConnection : IDisposable
     private long _lastAnswer;
     private TimeSpan _replaceAfter = ReplaceAfter;
     private int _probing;
-    private int _replacements;
     private volatile bool _disposed;
 
     private RedisConnection(ConfigurationOptions options, TimeProvider time, ILogger logger)
@@ -67,9 +66,6 @@ public sealed class RedisConnection : IDisposable
 
     /// <summary>How long a call may wait for its answer (the configuration's <c>syncTimeout</c>).</summary>
     public TimeSpan Timeout => TimeSpan.FromMilliseconds(_engine.Multiplexer.TimeoutMilliseconds);
-
-    /// <summary>Multiplexers replaced so far.</summary>
-    public int Replacements => Volatile.Read(ref _replacements);
 
     private async Task ProbeAsync()
     {
@@ -104,7 +100,6 @@ public sealed class RedisConnection : IDisposable
         Close(broken.Multiplexer);
         // Disposed while connecting: the new one must not outlive it.
         if (_disposed) Close(multiplexer);
-        Interlocked.Increment(ref _replacements);
         _replaced.Add(1);
         // The next replacement is measured from this one.
         Volatile.Write(ref _lastAnswer, _time.GetTimestamp());
