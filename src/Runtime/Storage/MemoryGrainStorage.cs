@@ -34,7 +34,8 @@ public sealed class MemoryGrainStorage(TimeProvider time) : IGrainStorage
         // Copies and keys are made before taking the lock, so that it is held for the check-and-set alone.
         var checks = write.CheckReceipts.Select(id => (Id: id, Key: ReceiptKey(write.Key, id))).ToArray();
         var receipts = write.Receipts.Select(r => (Key: ReceiptKey(write.Key, r.CallId), Value: new Receipt(r.Result.ToArray(), now + StateWrite.ReceiptTimeToLive))).ToArray();
-        ReadOnlyMemory<byte>? state = write.TimeToLive > TimeSpan.Zero ? Keep(write.State) : default(ReadOnlyMemory<byte>?);
+        var delete = write.TimeToLive <= TimeSpan.Zero;
+        var state = delete ? ReadOnlyMemory<byte>.Empty : Keep(write.State);
         long version;
         // One lock per key keeps check-and-set atomic without a global lock.
         lock (LockFor(write.Key))
@@ -50,7 +51,7 @@ public sealed class MemoryGrainStorage(TimeProvider time) : IGrainStorage
             var current = Current(write.Key, now);
             if (current.Version != write.ExpectedVersion) return ValueTask.FromResult(WriteOutcome.Conflict(current));
 
-            if (state is null)
+            if (delete)
             {
                 // A deleted grain restarts from version 0; receipts still guard its last calls.
                 _entries.TryRemove(write.Key, out _);
@@ -59,7 +60,7 @@ public sealed class MemoryGrainStorage(TimeProvider time) : IGrainStorage
             else
             {
                 version = write.ExpectedVersion + 1;
-                _entries[write.Key] = new Entry(version, state.Value, now + write.TimeToLive);
+                _entries[write.Key] = new Entry(version, state, now + write.TimeToLive);
             }
             foreach (var (key, receipt) in receipts) _receipts[key] = receipt;
         }

@@ -64,8 +64,8 @@ public sealed class RedisConnection : IDisposable
 
     public IDatabase Database => _engine.Database;
 
-    /// <summary>How long a call may wait for its answer (the configuration's <c>syncTimeout</c>).</summary>
-    public TimeSpan Timeout => TimeSpan.FromMilliseconds(_engine.Multiplexer.TimeoutMilliseconds);
+    // The configuration's syncTimeout: a probe waits no longer than a call would.
+    private TimeSpan Timeout => TimeSpan.FromMilliseconds(_engine.Multiplexer.TimeoutMilliseconds);
 
     private async Task ProbeAsync()
     {
