@@ -34,11 +34,11 @@ public sealed class DirectGrainCalls : IGrainCalls
     // Delegates built once, so a call allocates only what the grain logic and the gate allocate.
     public DirectGrainCalls(ThrottlePolicy policy)
     {
-        _account = new(AccountGrain.Initial, (s, c, n) => AccountGrain.Apply(policy.Account, s, c, n), (s, n) => AccountGrain.TimeToLive(policy.Account, s, n), AccountGrain.Serialize);
-        _ip = new(SourceGrain.Initial, (s, c, n) => SourceGrain.Apply(policy.Ip, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Ip, s, n), SourceGrain.Serialize);
-        _network = new(SourceGrain.Initial, (s, c, n) => SourceGrain.Apply(policy.Network, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Network, s, n), SourceGrain.Serialize);
-        _domain = new(DomainGrain.Initial, (s, c, n) => DomainGrain.Apply(policy.Domain, s, c, n), (s, n) => DomainGrain.TimeToLive(policy.Domain, s, n), DomainGrain.Serialize);
-        _global = new(GlobalGrain.Initial, (s, c, n) => GlobalGrain.Apply(policy.Global, s, c, n), (s, n) => GlobalGrain.TimeToLive(policy.Global, s, n), GlobalGrain.Serialize);
+        _account = new(AccountLogic.Initial, (s, c, n) => AccountLogic.Apply(policy.Account, s, c, n), (s, n) => AccountLogic.TimeToLive(policy.Account, s, n), AccountLogic.Serialize);
+        _ip = new(SourceLogic.Initial, (s, c, n) => SourceLogic.Apply(policy.Ip, s, c, n), (s, n) => SourceLogic.TimeToLive(policy.Ip, s, n), SourceLogic.Serialize);
+        _network = new(SourceLogic.Initial, (s, c, n) => SourceLogic.Apply(policy.Network, s, c, n), (s, n) => SourceLogic.TimeToLive(policy.Network, s, n), SourceLogic.Serialize);
+        _domain = new(DomainLogic.Initial, (s, c, n) => DomainLogic.Apply(policy.Domain, s, c, n), (s, n) => DomainLogic.TimeToLive(policy.Domain, s, n), DomainLogic.Serialize);
+        _global = new(GlobalLogic.Initial, (s, c, n) => GlobalLogic.Apply(policy.Global, s, c, n), (s, n) => GlobalLogic.TimeToLive(policy.Global, s, n), GlobalLogic.Serialize);
     }
 
     public long BytesWritten { get; private set; }

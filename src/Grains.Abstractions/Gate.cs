@@ -1,6 +1,6 @@
 namespace ThrottleCluster.Grains.Abstractions;
 
-/// <summary>Grain kinds and the one global key.</summary>
+/// <summary>Grain kinds (each grain class's <c>[GrainType]</c>, the first part of its grain id) and the one global key.</summary>
 public static class GrainKinds
 {
     public const string Account = "account";
@@ -9,20 +9,11 @@ public static class GrainKinds
     public const string Domain = "domain";
     public const string Global = "global";
     public const string GlobalKey = "all";
+    public const string Policy = "policy";
+    public const string ResetToken = "reset-token";
 }
 
-/// <summary>How the gate reaches grains; the silo host implements it over the runtime.</summary>
-public interface IGrainCalls
-{
-    /// <param name="kind">One of <see cref="GrainKinds"/>.</param>
-    /// <param name="key">A key from <see cref="ThrottleKeys"/>.</param>
-    /// <param name="callId">Unique per call and derived from the request id, so a retried call can be recognised.</param>
-    /// <param name="command">The grain kind's command base type (e.g. <see cref="AccountCommand"/>).</param>
-    /// <param name="now">The decision's time; a host may apply the turn at its own clock instead.</param>
-    Task<TResult> CallAsync<TCommand, TResult>(string kind, string key, string callId, TCommand command, DateTimeOffset now, CancellationToken ct);
-}
-
-/// <param name="RequestId">Chosen by the caller, unique per reset request; grain call ids are derived from it.</param>
+/// <param name="RequestId">Chosen by the caller, unique per reset request; it names the decision in answers and logs.</param>
 /// <param name="ClientIp">The client's address as text (IPv4 or IPv6).</param>
 /// <param name="Login">Email or account id as typed; whether an account exists is not the gate's business.</param>
 /// <param name="RecipientDomain">Domain the email would go to. For a login with no account, pass the domain the login names, or a fixed placeholder such as <c>unknown.invalid</c>.</param>
@@ -56,5 +47,6 @@ public sealed record ResetDecision(string RequestId, Verdict Verdict, TimeSpan R
 public interface IResetGate
 {
     /// <exception cref="ArgumentException">The IP, login or domain is malformed (nothing was spent).</exception>
-    Task<ResetDecision> DecideAsync(ResetAttempt attempt, DateTimeOffset now, CancellationToken ct = default);
+    /// <remarks>Any other exception means the decision could not be made: send nothing.</remarks>
+    Task<ResetDecision> DecideAsync(ResetAttempt attempt, CancellationToken ct = default);
 }

@@ -9,6 +9,7 @@ namespace ThrottleCluster.Grains.Abstractions;
 /// </summary>
 [Flags]
 [JsonConverter(typeof(JsonStringEnumConverter<Rule>))]
+[GenerateSerializer, Alias("tc.rule")]
 public enum Rule
 {
     None = 0,
@@ -33,9 +34,11 @@ public enum Rule
 }
 
 /// <summary>Operator listing of an account, IP range or domain.</summary>
+[GenerateSerializer, Alias("tc.list-mode")]
 public enum ListMode { None, Allow, Block }
 
 /// <summary>An operator listing and when it lapses.</summary>
+[GenerateSerializer, Immutable, Alias("tc.listing")]
 public sealed record Listing(ListMode Mode, DateTimeOffset Until);
 
 /// <summary>The rules found per scope for one decision.</summary>

@@ -16,51 +16,50 @@ namespace ThrottleCluster.Grains;
 /// The account grain is only reached once every other scope has granted, so a request refused
 /// elsewhere leaves it untouched, even under concurrency, and it needs no undo. Sources are not
 /// refunded after step 1: they pay for asking. Releases hand back the receipt the grain gave, so
-/// grain state holds no undo records. The gate reads no clock and learns nothing about whether the
-/// account exists: an unknown login takes the same path and the same calls.
+/// grain state holds no undo records. The gate reads no clock (each grain reads its silo's) and learns
+/// nothing about whether the account exists: an unknown login takes the same path and the same calls.
 /// </summary>
+/// <param name="grains">The cluster's grains: a silo's own factory, or an Orleans client's.</param>
 /// <param name="accountHashSecret">Configuration secret for <see cref="ThrottleKeys.AccountHash"/>, the same on every silo.</param>
-public sealed class ResetGate(IGrainCalls grains, ulong accountHashSecret) : IResetGate
+public sealed class ResetGate(IGrainFactory grains, ulong accountHashSecret) : IResetGate
 {
-    public async Task<ResetDecision> DecideAsync(ResetAttempt attempt, DateTimeOffset now, CancellationToken ct = default)
+    private static readonly ResetDecision Passed = new("", Verdict.Send, TimeSpan.Zero, Findings.None, Findings.None);
+
+    public async Task<ResetDecision> DecideAsync(ResetAttempt attempt, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(attempt);
         ArgumentException.ThrowIfNullOrWhiteSpace(attempt.RequestId, nameof(attempt.RequestId));
         _ = ThrottleKeys.Ip(attempt.ClientIp); // every input is checked before any grain is called
         var accountKey = ThrottleKeys.Account(attempt.Login);
         var domainKey = ThrottleKeys.Domain(attempt.RecipientDomain);
-        var call = new Calls(grains, attempt.RequestId, now, attempt.Look);
 
         var (source, ip, network) = attempt.Look > 0
-            ? await PeekSourceAsync(call, attempt.ClientIp, ct)
-            : await ReserveSourceAsync(call, attempt.ClientIp, ThrottleKeys.AccountHash(accountKey, accountHashSecret), ct);
+            ? await PeekSourceAsync(attempt.RequestId, attempt.ClientIp)
+            : await ReserveSourceAsync(attempt.RequestId, attempt.ClientIp, ThrottleKeys.AccountHash(accountKey, accountHashSecret));
         if (source.Verdict != Verdict.Send) return source;
         // A source let through by an operator listing despite its rules: report those as not enforced.
         var denied = Findings.None;
         var wouldDeny = new Findings(Ip: ip.WouldDeny | ip.Denied, Network: network.WouldDeny | network.Denied);
 
         var clean = ip.Clean && network.Clean;
-        var domainTask = call.Run<DomainCommand, BudgetResult>(GrainKinds.Domain, domainKey, new DomainCommand.Reserve(clean, attempt.Look), ct);
-        var globalTask = call.Run<GlobalCommand, BudgetResult>(GrainKinds.Global, GrainKinds.GlobalKey, new GlobalCommand.Reserve(clean, attempt.Look), ct);
-        await Task.WhenAll(domainTask, globalTask);
-        var (domain, global) = (domainTask.Result, globalTask.Result);
+        var domainGrain = grains.GetGrain<IDomainGrain>(domainKey);
+        var globalGrain = grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey);
+        var domainTask = domainGrain.Reserve(clean, attempt.Look);
+        var globalTask = globalGrain.Reserve(clean, attempt.Look);
+        var (domain, global) = await Both(domainTask, globalTask);
         denied = denied with { Domain = domain.Denied, Global = global.Denied };
         wouldDeny = wouldDeny with { Domain = domain.WouldDeny, Global = global.WouldDeny };
 
         var granted = domain.Granted && global.Granted;
         if (granted)
         {
-            var account = await call.Run<AccountCommand, AccountResult>(GrainKinds.Account, accountKey, new AccountCommand.Request(), ct);
+            var account = await grains.GetGrain<IAccountGrain>(accountKey).Request();
             denied = denied with { Account = account.Denied };
             wouldDeny = wouldDeny with { Account = account.WouldDeny };
             granted = account.Granted;
         }
         if (!granted)
-        {
-            await Task.WhenAll(
-                call.Release<DomainCommand, BudgetResult>(GrainKinds.Domain, domainKey, domain.Receipt, r => new DomainCommand.Release(r)),
-                call.Release<GlobalCommand, BudgetResult>(GrainKinds.Global, GrainKinds.GlobalKey, global.Receipt, r => new GlobalCommand.Release(r)));
-        }
+            await Task.WhenAll(Refund(domain.Receipt, domainGrain.Release), Refund(global.Receipt, globalGrain.Release));
         var again = LookAgainAfter(domain, global);
         var verdict = granted ? Verdict.Send : again > TimeSpan.Zero ? Verdict.Defer : Verdict.Suppress;
         return new ResetDecision(attempt.RequestId, verdict, again, denied, wouldDeny);
@@ -71,43 +70,35 @@ public sealed class ResetGate(IGrainCalls grains, ulong accountHashSecret) : IRe
     /// <c>auth_request</c>): token buckets and blocks of the ip and its network. Every check counts
     /// as the same account, so it adds nothing to distinct-account counts.
     /// </summary>
-    public async Task<ResetDecision> CheckSourceAsync(string requestId, string clientIp, DateTimeOffset now, CancellationToken ct = default)
+    public async Task<ResetDecision> CheckSourceAsync(string requestId, string clientIp, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
-        var (decision, _, _) = await ReserveSourceAsync(new Calls(grains, requestId, now, look: 0), clientIp, accountHash: 0, ct);
+        var (decision, _, _) = await ReserveSourceAsync(requestId, clientIp, accountHash: 0);
         return decision;
     }
 
     /// <summary>Step 1: ip and network reserve in parallel; a refusal releases the other and rejects the source.</summary>
-    private static async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> ReserveSourceAsync(Calls call, string clientIp, ulong accountHash, CancellationToken ct)
+    private async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> ReserveSourceAsync(string requestId, string clientIp, ulong accountHash)
     {
-        var ipKey = ThrottleKeys.Ip(clientIp);
-        var networkKey = ThrottleKeys.Network(clientIp);
-        var reserve = new SourceCommand.Reserve(accountHash);
-        var ipTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Ip, ipKey, reserve, ct);
-        var networkTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Network, networkKey, reserve, ct);
-        await Task.WhenAll(ipTask, networkTask);
-        var (ip, network) = (ipTask.Result, networkTask.Result);
-        if (SourcePasses(ip, network)) return (new ResetDecision(call.RequestId, Verdict.Send, TimeSpan.Zero, Findings.None, Findings.None), ip, network);
-        await Task.WhenAll(
-            call.Release<SourceCommand, SourceResult>(GrainKinds.Ip, ipKey, ip.Receipt, r => new SourceCommand.Release(r)),
-            call.Release<SourceCommand, SourceResult>(GrainKinds.Network, networkKey, network.Receipt, r => new SourceCommand.Release(r)));
-        var rejection = new ResetDecision(call.RequestId, Verdict.RejectSource, Max(ip.RetryAfter, network.RetryAfter),
+        var ipGrain = grains.GetGrain<IIpGrain>(ThrottleKeys.Ip(clientIp));
+        var networkGrain = grains.GetGrain<INetworkGrain>(ThrottleKeys.Network(clientIp));
+        var (ip, network) = await Both(ipGrain.Reserve(accountHash), networkGrain.Reserve(accountHash));
+        if (SourcePasses(ip, network)) return (Passed with { RequestId = requestId }, ip, network);
+        await Task.WhenAll(Refund(ip.Receipt, ipGrain.Release), Refund(network.Receipt, networkGrain.Release));
+        var rejection = new ResetDecision(requestId, Verdict.RejectSource, Max(ip.RetryAfter, network.RetryAfter),
             new Findings(Ip: ip.Denied, Network: network.Denied),
             new Findings(Ip: ip.WouldDeny, Network: network.WouldDeny));
         return (rejection, ip, network);
     }
 
     /// <summary>Step 1 of a later look: the sources' standing now, counting nothing; a source blocked since is suppressed.</summary>
-    private static async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> PeekSourceAsync(Calls call, string clientIp, CancellationToken ct)
+    private async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> PeekSourceAsync(string requestId, string clientIp)
     {
-        var peek = new SourceCommand.Peek();
-        var ipTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Ip, ThrottleKeys.Ip(clientIp), peek, ct);
-        var networkTask = call.Run<SourceCommand, SourceResult>(GrainKinds.Network, ThrottleKeys.Network(clientIp), peek, ct);
-        await Task.WhenAll(ipTask, networkTask);
-        var (ip, network) = (ipTask.Result, networkTask.Result);
+        var (ip, network) = await Both(
+            grains.GetGrain<IIpGrain>(ThrottleKeys.Ip(clientIp)).Peek(),
+            grains.GetGrain<INetworkGrain>(ThrottleKeys.Network(clientIp)).Peek());
         var verdict = SourcePasses(ip, network) ? Verdict.Send : Verdict.Suppress;
-        var decision = new ResetDecision(call.RequestId, verdict, TimeSpan.Zero, new Findings(Ip: ip.Denied, Network: network.Denied), Findings.None);
+        var decision = new ResetDecision(requestId, verdict, TimeSpan.Zero, new Findings(Ip: ip.Denied, Network: network.Denied), Findings.None);
         return (decision, ip, network);
     }
 
@@ -128,21 +119,13 @@ public sealed class ResetGate(IGrainCalls grains, ulong accountHashSecret) : IRe
             _ => domain.AskAgainAfter > TimeSpan.Zero && global.AskAgainAfter > TimeSpan.Zero ? Max(domain.AskAgainAfter, global.AskAgainAfter) : TimeSpan.Zero,
         };
 
-    /// <summary>Grain calls of one request, with call ids derived from its request id.</summary>
-    /// <remarks>Each look has its own call ids: the grains may still hold answers to the previous one.</remarks>
-    private sealed class Calls(IGrainCalls grains, string requestId, DateTimeOffset now, int look)
+    // Both calls are always awaited, so a failure of one never leaves the other's spending unseen.
+    private static async Task<(T1, T2)> Both<T1, T2>(Task<T1> first, Task<T2> second)
     {
-        private readonly string _callPrefix = look == 0 ? requestId : $"{requestId}/look{look}";
-
-        public string RequestId => requestId;
-
-        public Task<TResult> Run<TCommand, TResult>(string kind, string key, TCommand command, CancellationToken ct) =>
-            grains.CallAsync<TCommand, TResult>(kind, key, $"{_callPrefix}/{kind}/reserve", command, now, ct);
-
-        // Not cancellable: a refund must not be lost because the caller stopped waiting.
-        public Task Release<TCommand, TResult>(string kind, string key, Receipt? receipt, Func<Receipt, TCommand> release) =>
-            receipt is null
-                ? Task.CompletedTask
-                : grains.CallAsync<TCommand, TResult>(kind, key, $"{_callPrefix}/{kind}/release", release(receipt), now, CancellationToken.None);
+        await Task.WhenAll(first, second);
+        return (first.Result, second.Result);
     }
+
+    // Not cancellable: a refund must not be lost because the caller stopped waiting.
+    private static Task Refund(Receipt? receipt, Func<Receipt, Task> release) => receipt is null ? Task.CompletedTask : release(receipt);
 }

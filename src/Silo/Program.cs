@@ -1,7 +1,16 @@
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddThrottleSilo();
+var cluster = ClusterSettings.Read(builder.Configuration);
+var policies = ThrottlePolicies.Read(builder.Configuration);
+builder.UseOrleans(silo => silo.UseThrottleClustering(cluster).AddThrottleGrains(cluster, policies));
+builder.Services.AddDecisionApi(builder.Configuration, cluster, policies);
+
 var app = builder.Build();
-app.MapThrottleSilo();
+app.MapDecisionApi();
+app.MapHealth();
+app.MapPrometheusMetrics();
 app.Run();
+
+/// <summary>The silo's entry point (public for WebApplicationFactory).</summary>
+public partial class Program;

@@ -16,9 +16,9 @@ public sealed class ResetTokenGrainTests
 
     private static (ResetTokenState, ResetTokenOutcome) Run(ResetTokenState state, ResetTokenCommand command, DateTimeOffset now)
     {
-        var (next, result) = ResetTokenGrain.Apply(state, command, now);
+        var (next, result) = ResetTokenLogic.Apply(state, command, now);
         // Whatever the grain keeps must survive storage unchanged.
-        Assert.Equal(next, ResetTokenGrain.Deserialize(ResetTokenGrain.Serialize(next)));
+        Assert.Equal(next, ResetTokenLogic.Deserialize(ResetTokenLogic.Serialize(next)));
         return (next, result.Outcome);
     }
 
@@ -26,7 +26,7 @@ public sealed class ResetTokenGrainTests
     public void A_token_is_consumed_once()
     {
         var hash = Hash();
-        var (state, issued) = Run(ResetTokenGrain.Initial, new ResetTokenCommand.Issue(hash, T0 + Lifetime), T0);
+        var (state, issued) = Run(ResetTokenLogic.Initial, new ResetTokenCommand.Issue(hash, T0 + Lifetime), T0);
         Assert.Equal(ResetTokenOutcome.Issued, issued);
         (state, var first) = Run(state, new ResetTokenCommand.Consume(hash), T0.AddMinutes(1));
         Assert.Equal(ResetTokenOutcome.Consumed, first);
@@ -38,7 +38,7 @@ public sealed class ResetTokenGrainTests
     public void A_token_expires()
     {
         var hash = Hash();
-        var (state, _) = Run(ResetTokenGrain.Initial, new ResetTokenCommand.Issue(hash, T0 + Lifetime), T0);
+        var (state, _) = Run(ResetTokenLogic.Initial, new ResetTokenCommand.Issue(hash, T0 + Lifetime), T0);
         Assert.Equal(ResetTokenOutcome.Expired, Run(state, new ResetTokenCommand.Consume(hash), T0 + Lifetime).Item2);
         Assert.Equal(ResetTokenOutcome.Consumed, Run(state, new ResetTokenCommand.Consume(hash), T0 + Lifetime - TimeSpan.FromMilliseconds(1)).Item2);
     }
@@ -48,7 +48,7 @@ public sealed class ResetTokenGrainTests
     {
         var old = Hash();
         var current = Hash();
-        var (state, _) = Run(ResetTokenGrain.Initial, new ResetTokenCommand.Issue(old, T0 + Lifetime), T0);
+        var (state, _) = Run(ResetTokenLogic.Initial, new ResetTokenCommand.Issue(old, T0 + Lifetime), T0);
         (state, _) = Run(state, new ResetTokenCommand.Issue(current, T0.AddMinutes(1) + Lifetime), T0.AddMinutes(1));
         Assert.Equal(ResetTokenOutcome.Unknown, Run(state, new ResetTokenCommand.Consume(old), T0.AddMinutes(2)).Item2);
         Assert.Equal(ResetTokenOutcome.Consumed, Run(state, new ResetTokenCommand.Consume(current), T0.AddMinutes(2)).Item2);
@@ -58,7 +58,7 @@ public sealed class ResetTokenGrainTests
     public void A_new_token_after_use_works_again()
     {
         var first = Hash();
-        var (state, _) = Run(ResetTokenGrain.Initial, new ResetTokenCommand.Issue(first, T0 + Lifetime), T0);
+        var (state, _) = Run(ResetTokenLogic.Initial, new ResetTokenCommand.Issue(first, T0 + Lifetime), T0);
         (state, _) = Run(state, new ResetTokenCommand.Consume(first), T0);
         var second = Hash();
         (state, _) = Run(state, new ResetTokenCommand.Issue(second, T0.AddMinutes(1) + Lifetime), T0.AddMinutes(1));
@@ -68,9 +68,9 @@ public sealed class ResetTokenGrainTests
     [Fact]
     public void Unknown_wrong_and_malformed_hashes_change_nothing()
     {
-        Assert.Equal(ResetTokenOutcome.Unknown, Run(ResetTokenGrain.Initial, new ResetTokenCommand.Consume(Hash()), T0).Item2);
+        Assert.Equal(ResetTokenOutcome.Unknown, Run(ResetTokenLogic.Initial, new ResetTokenCommand.Consume(Hash()), T0).Item2);
         var hash = Hash();
-        var (state, _) = Run(ResetTokenGrain.Initial, new ResetTokenCommand.Issue(hash, T0 + Lifetime), T0);
+        var (state, _) = Run(ResetTokenLogic.Initial, new ResetTokenCommand.Issue(hash, T0 + Lifetime), T0);
         var (after, wrong) = Run(state, new ResetTokenCommand.Consume(Hash()), T0);
         Assert.Equal(ResetTokenOutcome.Unknown, wrong);
         Assert.Equal(state, after);
@@ -85,14 +85,14 @@ public sealed class ResetTokenGrainTests
     [Fact]
     public void State_lives_until_expiry_and_is_compact()
     {
-        var (state, _) = Run(ResetTokenGrain.Initial, new ResetTokenCommand.Issue(Hash(), T0 + Lifetime), T0);
-        Assert.Equal(Lifetime, ResetTokenGrain.TimeToLive(state, T0));
-        Assert.Equal(TimeSpan.Zero, ResetTokenGrain.TimeToLive(state, T0 + Lifetime));
-        Assert.Equal(TimeSpan.Zero, ResetTokenGrain.TimeToLive(ResetTokenGrain.Initial, T0));
-        Assert.Equal(42, ResetTokenGrain.Serialize(state).Length);
-        Assert.Single(ResetTokenGrain.Serialize(ResetTokenGrain.Initial));
-        Assert.Throws<InvalidDataException>(() => ResetTokenGrain.Deserialize(new byte[] { 9 }));
-        Assert.Throws<InvalidDataException>(() => ResetTokenGrain.Deserialize(new byte[41]));
+        var (state, _) = Run(ResetTokenLogic.Initial, new ResetTokenCommand.Issue(Hash(), T0 + Lifetime), T0);
+        Assert.Equal(Lifetime, ResetTokenLogic.TimeToLive(state, T0));
+        Assert.Equal(TimeSpan.Zero, ResetTokenLogic.TimeToLive(state, T0 + Lifetime));
+        Assert.Equal(TimeSpan.Zero, ResetTokenLogic.TimeToLive(ResetTokenLogic.Initial, T0));
+        Assert.Equal(42, ResetTokenLogic.Serialize(state).Length);
+        Assert.Single(ResetTokenLogic.Serialize(ResetTokenLogic.Initial));
+        Assert.Throws<InvalidDataException>(() => ResetTokenLogic.Deserialize(new byte[] { 9 }));
+        Assert.Throws<InvalidDataException>(() => ResetTokenLogic.Deserialize(new byte[41]));
     }
 
     [Fact]

@@ -8,11 +8,11 @@ public class AccountGrainTests
     private static readonly AccountCommand Request = new AccountCommand.Request();
     private static readonly AccountCommand Redeemed = new AccountCommand.Redeemed();
 
-    private AccountState _state = AccountGrain.Initial;
+    private AccountState _state = AccountLogic.Initial;
 
     private AccountResult Do(AccountCommand command, DateTimeOffset at, AccountPolicy? policy = null)
     {
-        (_state, var result) = AccountGrain.Apply(policy ?? new AccountPolicy(), _state, command, at);
+        (_state, var result) = AccountLogic.Apply(policy ?? new AccountPolicy(), _state, command, at);
         return result;
     }
 
@@ -64,7 +64,7 @@ public class AccountGrainTests
         Assert.Equal(Rule.Hourly, Ask(20, policy).Denied);
         Assert.True(Ask(60, policy).Granted, "the first email slid out of the hour");
 
-        _state = AccountGrain.Initial;
+        _state = AccountLogic.Initial;
         var times = Enumerable.Range(0, 12).Select(i => i * 75.0).ToList(); // every 75 minutes
         var results = times.Select(m => Ask(m, policy)).ToList();
         Assert.Equal(10, results.Count(r => r.Granted));
@@ -102,11 +102,11 @@ public class AccountGrainTests
     [Fact]
     public void Time_to_live_covers_the_day_window_and_listings()
     {
-        Assert.True(AccountGrain.TimeToLive(new AccountPolicy(), AccountGrain.Initial, T0) <= TimeSpan.Zero);
+        Assert.True(AccountLogic.TimeToLive(new AccountPolicy(), AccountLogic.Initial, T0) <= TimeSpan.Zero);
         Ask(0);
-        Assert.Equal(TimeSpan.FromHours(24), AccountGrain.TimeToLive(new AccountPolicy(), _state, T0));
+        Assert.Equal(TimeSpan.FromHours(24), AccountLogic.TimeToLive(new AccountPolicy(), _state, T0));
         Do(new AccountCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(3))), T0);
-        Assert.Equal(TimeSpan.FromDays(3), AccountGrain.TimeToLive(new AccountPolicy(), _state, T0));
+        Assert.Equal(TimeSpan.FromDays(3), AccountLogic.TimeToLive(new AccountPolicy(), _state, T0));
     }
 
     [Fact]

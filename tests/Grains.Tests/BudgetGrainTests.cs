@@ -7,11 +7,11 @@ public class DomainGrainTests
     private static readonly DateTimeOffset T0 = new(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
     private static readonly DomainPolicy Policy = new();
 
-    private DomainState _state = DomainGrain.Initial;
+    private DomainState _state = DomainLogic.Initial;
 
     private BudgetResult Ask(double seconds, DomainPolicy? policy = null)
     {
-        (_state, var result) = DomainGrain.Apply(policy ?? Policy, _state, new DomainCommand.Reserve(true), T0.AddSeconds(seconds));
+        (_state, var result) = DomainLogic.Apply(policy ?? Policy, _state, new DomainCommand.Reserve(true), T0.AddSeconds(seconds));
         return result;
     }
 
@@ -32,7 +32,7 @@ public class DomainGrainTests
         for (var m = 0; m < 180; m++)
             for (var i = 0; i < 40; i++) Ask(m * 60 + i);
         Assert.InRange(_state.Baseline / 1000.0, 35, 40);
-        var budget = DomainGrain.Budget(Policy, _state.Baseline);
+        var budget = DomainLogic.Budget(Policy, _state.Baseline);
         Assert.InRange(budget, 175, 200);
         // A spike gets five times the baseline (which has decayed a little over the quiet minute before).
         var spike = Burst(181, 1000);
@@ -44,16 +44,16 @@ public class DomainGrainTests
     {
         var policy = Policy with { Ceiling = 100 };
         for (var m = 0; m < 600; m++) Burst(m, 200, policy);
-        Assert.Equal(100, DomainGrain.Budget(policy, _state.Baseline));
+        Assert.Equal(100, DomainLogic.Budget(policy, _state.Baseline));
         Assert.Equal(100, Burst(601, 1000, policy));
     }
 
     [Fact]
     public void A_blocked_domain_sends_nothing_and_an_allowed_one_is_not_counted()
     {
-        (_state, _) = DomainGrain.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddMinutes(5))), T0);
+        (_state, _) = DomainLogic.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddMinutes(5))), T0);
         Assert.Equal(Rule.Blocked, Ask(1).Denied);
-        (_state, _) = DomainGrain.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Allow, T0.AddMinutes(5))), T0);
+        (_state, _) = DomainLogic.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Allow, T0.AddMinutes(5))), T0);
         Assert.Equal(100, Burst(1, 100));
         Assert.Equal(10, Burst(6, 100));
     }
@@ -62,7 +62,7 @@ public class DomainGrainTests
     public void Release_returns_the_unit()
     {
         var reserved = Ask(0);
-        (_state, _) = DomainGrain.Apply(Policy, _state, new DomainCommand.Release(reserved.Receipt!), T0);
+        (_state, _) = DomainLogic.Apply(Policy, _state, new DomainCommand.Release(reserved.Receipt!), T0);
         Assert.Equal(0, _state.Minute.Current);
     }
 
@@ -70,11 +70,11 @@ public class DomainGrainTests
     public void State_lives_until_the_baseline_no_longer_lifts_the_budget_above_the_floor()
     {
         for (var m = 0; m < 120; m++) Burst(m, 30);
-        var ttl = DomainGrain.TimeToLive(Policy, _state, T0.AddMinutes(120));
+        var ttl = DomainLogic.TimeToLive(Policy, _state, T0.AddMinutes(120));
         Assert.InRange(ttl, TimeSpan.FromMinutes(30), TimeSpan.FromHours(3));
-        var fresh = DomainGrain.Apply(Policy, DomainGrain.Initial, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result;
-        Assert.Equal(fresh, DomainGrain.Apply(Policy, _state, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result);
-        Assert.True(DomainGrain.Budget(Policy, _state.Baseline) > Policy.Floor);
+        var fresh = DomainLogic.Apply(Policy, DomainLogic.Initial, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result;
+        Assert.Equal(fresh, DomainLogic.Apply(Policy, _state, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result);
+        Assert.True(DomainLogic.Budget(Policy, _state.Baseline) > Policy.Floor);
     }
 }
 
@@ -84,11 +84,11 @@ public class GlobalGrainTests
     // One email every 0.6 s, at most 50 at once.
     private static readonly GlobalPolicy Policy = new() { PerMinute = 100, Burst = 50 };
 
-    private GlobalState _state = GlobalGrain.Initial;
+    private GlobalState _state = GlobalLogic.Initial;
 
     private BudgetResult Ask(double seconds, bool clean, GlobalPolicy? policy = null)
     {
-        (_state, var result) = GlobalGrain.Apply(policy ?? Policy, _state, new GlobalCommand.Reserve(clean), T0.AddSeconds(seconds));
+        (_state, var result) = GlobalLogic.Apply(policy ?? Policy, _state, new GlobalCommand.Reserve(clean), T0.AddSeconds(seconds));
         return result;
     }
 
@@ -133,7 +133,7 @@ public class GlobalGrainTests
     public void Demand_above_the_budget_tightens_and_keeps_half_for_clean_sources()
     {
         Assert.Equal(50, Burst(0, 100, clean: false)); // the hundredth request brings demand to the budget
-        Assert.Equal(SurgeStage.Tightened, GlobalGrain.Stage(_state, T0));
+        Assert.Equal(SurgeStage.Tightened, GlobalLogic.Stage(_state, T0));
 
         // Still tightened two minutes later, with the bucket full again: the unclean share (half of
         // it) is used up first, and the rest stays for clean sources.
@@ -146,7 +146,7 @@ public class GlobalGrainTests
     public void Demand_far_above_the_budget_sheds_unclean_sources_while_clean_ones_are_still_served()
     {
         Burst(0, 400, clean: false);
-        Assert.Equal(SurgeStage.Shed, GlobalGrain.Stage(_state, T0));
+        Assert.Equal(SurgeStage.Shed, GlobalLogic.Stage(_state, T0));
         Assert.Equal(0, Burst(120, 50, clean: false));
         Assert.Equal(50, Burst(120, 50, clean: true));
     }
@@ -155,11 +155,11 @@ public class GlobalGrainTests
     public void The_breaker_recovers_by_itself_through_tightened()
     {
         Burst(0, 400, clean: false);
-        Assert.Equal(SurgeStage.Shed, GlobalGrain.Stage(_state, T0.AddMinutes(4)));
-        Assert.Equal(SurgeStage.Tightened, GlobalGrain.Stage(_state, T0.AddMinutes(6)));
-        Assert.Equal(SurgeStage.Normal, GlobalGrain.Stage(_state, T0.AddMinutes(10)));
+        Assert.Equal(SurgeStage.Shed, GlobalLogic.Stage(_state, T0.AddMinutes(4)));
+        Assert.Equal(SurgeStage.Tightened, GlobalLogic.Stage(_state, T0.AddMinutes(6)));
+        Assert.Equal(SurgeStage.Normal, GlobalLogic.Stage(_state, T0.AddMinutes(10)));
         Assert.Equal(50, Burst(600, 50, clean: false));
-        Assert.True(GlobalGrain.TimeToLive(Policy, _state, T0.AddMinutes(13)) <= TimeSpan.Zero);
+        Assert.True(GlobalLogic.TimeToLive(Policy, _state, T0.AddMinutes(13)) <= TimeSpan.Zero);
     }
 
     [Fact]
@@ -177,13 +177,13 @@ public class GlobalGrainTests
     public void Release_returns_the_unit_to_the_right_class()
     {
         var before = _state;
-        (_state, _) = GlobalGrain.Apply(Policy, _state, new GlobalCommand.Release(Ask(0, clean: false).Receipt!), T0);
+        (_state, _) = GlobalLogic.Apply(Policy, _state, new GlobalCommand.Release(Ask(0, clean: false).Receipt!), T0);
         Assert.Equal(before with { Demand = _state.Demand }, _state with { Tat = 0, UncleanTat = 0 });
         Assert.Equal(50, Burst(0, 99, clean: true));
 
         var clean = Ask(600, clean: true).Receipt!;
         var unclean = _state.UncleanTat;
-        (_state, _) = GlobalGrain.Apply(Policy, _state, new GlobalCommand.Release(clean), T0.AddSeconds(600));
+        (_state, _) = GlobalLogic.Apply(Policy, _state, new GlobalCommand.Release(clean), T0.AddSeconds(600));
         Assert.Equal(unclean, _state.UncleanTat);
         Assert.Equal(50, Burst(600, 99, clean: true));
     }

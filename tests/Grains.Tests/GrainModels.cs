@@ -62,9 +62,9 @@ public static class GrainModels
     // Commands 0-15 are the hot-path request, the rest the rarer ones. Probes are what a caller does next:
     // enough to reveal a cooldown, a remembered offence, a learned baseline or a surge stage.
     public static GrainModel<AccountState, AccountCommand, AccountResult> Account(AccountPolicy policy) => new(
-        GrainKinds.Account, AccountGrain.Initial,
-        (s, c, n) => AccountGrain.Apply(policy, s, c, n), (s, n) => AccountGrain.TimeToLive(policy, s, n),
-        AccountGrain.Serialize, AccountGrain.Deserialize,
+        GrainKinds.Account, AccountLogic.Initial,
+        (s, c, n) => AccountLogic.Apply(policy, s, c, n), (s, n) => AccountLogic.TimeToLive(policy, s, n),
+        AccountLogic.Serialize, AccountLogic.Deserialize,
         (op, now, _) => op.Command switch
         {
             < 16 => new AccountCommand.Request(),
@@ -74,9 +74,9 @@ public static class GrainModels
         _ => null, [new AccountCommand.Request(), new AccountCommand.Request()], TimeSpan.FromDays(1) + TimeSpan.FromHours(4));
 
     public static GrainModel<SourceState, SourceCommand, SourceResult> Source(SourcePolicy policy) => new(
-        GrainKinds.Ip, SourceGrain.Initial,
-        (s, c, n) => SourceGrain.Apply(policy, s, c, n), (s, n) => SourceGrain.TimeToLive(policy, s, n),
-        SourceGrain.Serialize, SourceGrain.Deserialize,
+        GrainKinds.Ip, SourceLogic.Initial,
+        (s, c, n) => SourceLogic.Apply(policy, s, c, n), (s, n) => SourceLogic.TimeToLive(policy, s, n),
+        SourceLogic.Serialize, SourceLogic.Deserialize,
         (op, now, receipt) => op.Command switch
         {
             < 16 => new SourceCommand.Reserve(AccountHash(op.Arg)),
@@ -87,9 +87,9 @@ public static class GrainModels
         r => r.Receipt, [.. Enumerable.Range(100, 40).Select(i => new SourceCommand.Reserve(AccountHash(i)))], policy.MaxBlock + policy.OffenceMemory + TimeSpan.FromDays(2));
 
     public static GrainModel<DomainState, DomainCommand, BudgetResult> Domain(DomainPolicy policy) => new(
-        GrainKinds.Domain, DomainGrain.Initial,
-        (s, c, n) => DomainGrain.Apply(policy, s, c, n), (s, n) => DomainGrain.TimeToLive(policy, s, n),
-        DomainGrain.Serialize, DomainGrain.Deserialize,
+        GrainKinds.Domain, DomainLogic.Initial,
+        (s, c, n) => DomainLogic.Apply(policy, s, c, n), (s, n) => DomainLogic.TimeToLive(policy, s, n),
+        DomainLogic.Serialize, DomainLogic.Deserialize,
         (op, now, receipt) => op.Command switch
         {
             < 16 => new DomainCommand.Reserve(op.Arg % 2 == 0),
@@ -100,9 +100,9 @@ public static class GrainModels
         r => r.Receipt, [.. Enumerable.Repeat(new DomainCommand.Reserve(false), 20)], TimeSpan.FromDays(1));
 
     public static GrainModel<GlobalState, GlobalCommand, BudgetResult> Global(GlobalPolicy policy) => new(
-        GrainKinds.Global, GlobalGrain.Initial,
-        (s, c, n) => GlobalGrain.Apply(policy, s, c, n), (s, n) => GlobalGrain.TimeToLive(policy, s, n),
-        GlobalGrain.Serialize, GlobalGrain.Deserialize,
+        GrainKinds.Global, GlobalLogic.Initial,
+        (s, c, n) => GlobalLogic.Apply(policy, s, c, n), (s, n) => GlobalLogic.TimeToLive(policy, s, n),
+        GlobalLogic.Serialize, GlobalLogic.Deserialize,
         (op, _, receipt) => op.Command switch
         {
             < 19 when op.Command >= 16 && receipt is not null => new GlobalCommand.Release(receipt),

@@ -40,7 +40,7 @@ public class GrainPropertyTests
         {
             if (x.State.Sends.IsEmpty) return true;
             var end = GrainTime.ToTime(x.State.Sends[^1]) + policy.MaxCooldown;
-            var after = AccountGrain.Apply(policy, x.State, new AccountCommand.Request(), end > x.Now ? end : x.Now).Result;
+            var after = AccountLogic.Apply(policy, x.State, new AccountCommand.Request(), end > x.Now ? end : x.Now).Result;
             return (after.Denied & Rule.Cooldown) == Rule.None;
         })));
     }

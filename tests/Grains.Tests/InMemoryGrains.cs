@@ -19,21 +19,21 @@ public sealed class InMemoryGrains : IGrainCalls
     {
         _kinds = new()
         {
-            [GrainKinds.Account] = Host<AccountState, AccountCommand, AccountResult>(AccountGrain.Initial,
-                (s, c, n) => AccountGrain.Apply(policy.Account, s, c, n), (s, n) => AccountGrain.TimeToLive(policy.Account, s, n),
-                AccountGrain.Serialize, AccountGrain.Deserialize),
-            [GrainKinds.Ip] = Host<SourceState, SourceCommand, SourceResult>(SourceGrain.Initial,
-                (s, c, n) => SourceGrain.Apply(policy.Ip, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Ip, s, n),
-                SourceGrain.Serialize, SourceGrain.Deserialize),
-            [GrainKinds.Network] = Host<SourceState, SourceCommand, SourceResult>(SourceGrain.Initial,
-                (s, c, n) => SourceGrain.Apply(policy.Network, s, c, n), (s, n) => SourceGrain.TimeToLive(policy.Network, s, n),
-                SourceGrain.Serialize, SourceGrain.Deserialize),
-            [GrainKinds.Domain] = Host<DomainState, DomainCommand, BudgetResult>(DomainGrain.Initial,
-                (s, c, n) => DomainGrain.Apply(policy.Domain, s, c, n), (s, n) => DomainGrain.TimeToLive(policy.Domain, s, n),
-                DomainGrain.Serialize, DomainGrain.Deserialize),
-            [GrainKinds.Global] = Host<GlobalState, GlobalCommand, BudgetResult>(GlobalGrain.Initial,
-                (s, c, n) => GlobalGrain.Apply(policy.Global, s, c, n), (s, n) => GlobalGrain.TimeToLive(policy.Global, s, n),
-                GlobalGrain.Serialize, GlobalGrain.Deserialize),
+            [GrainKinds.Account] = Host<AccountState, AccountCommand, AccountResult>(AccountLogic.Initial,
+                (s, c, n) => AccountLogic.Apply(policy.Account, s, c, n), (s, n) => AccountLogic.TimeToLive(policy.Account, s, n),
+                AccountLogic.Serialize, AccountLogic.Deserialize),
+            [GrainKinds.Ip] = Host<SourceState, SourceCommand, SourceResult>(SourceLogic.Initial,
+                (s, c, n) => SourceLogic.Apply(policy.Ip, s, c, n), (s, n) => SourceLogic.TimeToLive(policy.Ip, s, n),
+                SourceLogic.Serialize, SourceLogic.Deserialize),
+            [GrainKinds.Network] = Host<SourceState, SourceCommand, SourceResult>(SourceLogic.Initial,
+                (s, c, n) => SourceLogic.Apply(policy.Network, s, c, n), (s, n) => SourceLogic.TimeToLive(policy.Network, s, n),
+                SourceLogic.Serialize, SourceLogic.Deserialize),
+            [GrainKinds.Domain] = Host<DomainState, DomainCommand, BudgetResult>(DomainLogic.Initial,
+                (s, c, n) => DomainLogic.Apply(policy.Domain, s, c, n), (s, n) => DomainLogic.TimeToLive(policy.Domain, s, n),
+                DomainLogic.Serialize, DomainLogic.Deserialize),
+            [GrainKinds.Global] = Host<GlobalState, GlobalCommand, BudgetResult>(GlobalLogic.Initial,
+                (s, c, n) => GlobalLogic.Apply(policy.Global, s, c, n), (s, n) => GlobalLogic.TimeToLive(policy.Global, s, n),
+                GlobalLogic.Serialize, GlobalLogic.Deserialize),
         };
     }
 

@@ -177,8 +177,8 @@ public class ResetGateTests
         var decision = _gate.Ask("203.0.113.7", "alice@example.com");
         Assert.Equal(Verdict.Suppress, decision.Verdict);
         Assert.Equal(domain, _gate.State(GrainKinds.Domain, "example.com"));
-        var after = GlobalGrain.Deserialize(_gate.State(GrainKinds.Global, GrainKinds.GlobalKey)!);
-        Assert.Equal(GlobalGrain.Deserialize(global!) with { Demand = after.Demand }, after);
+        var after = GlobalLogic.Deserialize(_gate.State(GrainKinds.Global, GrainKinds.GlobalKey)!);
+        Assert.Equal(GlobalLogic.Deserialize(global!) with { Demand = after.Demand }, after);
     }
 
     [Fact]

@@ -10,23 +10,23 @@ public class SerializationTests(ITestOutputHelper output)
     /// <summary>Each grain filled as far as the default policies let it: every field set, every list full.</summary>
     public static (string Kind, byte[] Bytes)[] FullStates()
     {
-        var account = AccountGrain.Initial;
+        var account = AccountLogic.Initial;
         var accountPolicy = new AccountPolicy { TokenLifetime = TimeSpan.Zero };
-        for (var i = 0; i < 10; i++) (account, _) = AccountGrain.Apply(accountPolicy, account, new AccountCommand.Request(), T0.AddMinutes(65 * i));
-        (account, _) = AccountGrain.Apply(accountPolicy, account, new AccountCommand.Request(), T0.AddMinutes(651));
-        (account, _) = AccountGrain.Apply(accountPolicy, account, new AccountCommand.SetListing(new Listing(ListMode.Allow, T0.AddDays(30))), T0.AddMinutes(651));
+        for (var i = 0; i < 10; i++) (account, _) = AccountLogic.Apply(accountPolicy, account, new AccountCommand.Request(), T0.AddMinutes(65 * i));
+        (account, _) = AccountLogic.Apply(accountPolicy, account, new AccountCommand.Request(), T0.AddMinutes(651));
+        (account, _) = AccountLogic.Apply(accountPolicy, account, new AccountCommand.SetListing(new Listing(ListMode.Allow, T0.AddDays(30))), T0.AddMinutes(651));
 
-        var source = SourceGrain.Initial;
+        var source = SourceLogic.Initial;
         var network = new SourcePolicy { DistinctAccounts = 200, Burst = 1000 };
-        for (var i = 0; i < 300; i++) (source, _) = SourceGrain.Apply(network, source, new SourceCommand.Reserve(GrainModels.AccountHash(i)), T0.AddSeconds(i * 10));
-        (source, _) = SourceGrain.Apply(network, source, new SourceCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(30))), T0.AddHours(2));
+        for (var i = 0; i < 300; i++) (source, _) = SourceLogic.Apply(network, source, new SourceCommand.Reserve(GrainModels.AccountHash(i)), T0.AddSeconds(i * 10));
+        (source, _) = SourceLogic.Apply(network, source, new SourceCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(30))), T0.AddHours(2));
 
-        var domain = DomainGrain.Initial;
-        for (var i = 0; i < 3000; i++) (domain, _) = DomainGrain.Apply(new DomainPolicy(), domain, new DomainCommand.Reserve(true), T0.AddSeconds(i * 2));
-        (domain, _) = DomainGrain.Apply(new DomainPolicy(), domain, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(30))), T0.AddHours(2));
+        var domain = DomainLogic.Initial;
+        for (var i = 0; i < 3000; i++) (domain, _) = DomainLogic.Apply(new DomainPolicy(), domain, new DomainCommand.Reserve(true), T0.AddSeconds(i * 2));
+        (domain, _) = DomainLogic.Apply(new DomainPolicy(), domain, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(30))), T0.AddHours(2));
 
-        var global = GlobalGrain.Initial;
-        for (var i = 0; i < 5000; i++) (global, _) = GlobalGrain.Apply(new GlobalPolicy(), global, new GlobalCommand.Reserve(i % 3 == 0), T0.AddMilliseconds(i * 20));
+        var global = GlobalLogic.Initial;
+        for (var i = 0; i < 5000; i++) (global, _) = GlobalLogic.Apply(new GlobalPolicy(), global, new GlobalCommand.Reserve(i % 3 == 0), T0.AddMilliseconds(i * 20));
 
         Assert.Equal(10, account.Sends.Length);
         Assert.NotEqual(0, source.BlockedUntil);
@@ -34,10 +34,10 @@ public class SerializationTests(ITestOutputHelper output)
         Assert.NotEqual(0, global.ShedUntil);
         return
         [
-            (GrainKinds.Account, AccountGrain.Serialize(account)),
-            (GrainKinds.Network, SourceGrain.Serialize(source)),
-            (GrainKinds.Domain, DomainGrain.Serialize(domain)),
-            (GrainKinds.Global, GlobalGrain.Serialize(global)),
+            (GrainKinds.Account, AccountLogic.Serialize(account)),
+            (GrainKinds.Network, SourceLogic.Serialize(source)),
+            (GrainKinds.Domain, DomainLogic.Serialize(domain)),
+            (GrainKinds.Global, GlobalLogic.Serialize(global)),
         ];
     }
 
@@ -53,13 +53,13 @@ public class SerializationTests(ITestOutputHelper output)
 
     public static TheoryData<string, Func<byte[], object>, Func<byte[], byte[]>, string> Corruptions() => new()
     {
-        { "truncated account", b => AccountGrain.Deserialize(b), b => b[..^1], "truncated" },
-        { "trailing byte", b => AccountGrain.Deserialize(b), b => [.. b, 0], "trailing" },
-        { "unknown version", b => AccountGrain.Deserialize(b), b => [2, .. b[1..]], "version 2" },
-        { "empty", b => AccountGrain.Deserialize(b), _ => [], "truncated" },
-        { "sends out of order", b => AccountGrain.Deserialize(b), b => { var c = b.ToArray(); c[2] = 0xFF; c[3] = 0xFF; c[4] = 0xFF; c[5] = 0xFF; return c; }, "out of order" },
-        { "listing mode", b => AccountGrain.Deserialize(b), b => { var c = b.ToArray(); c[^5] = 9; return c; }, "listing mode 9" },
-        { "source as domain", b => DomainGrain.Deserialize(b), b => b, "trailing" },
+        { "truncated account", b => AccountLogic.Deserialize(b), b => b[..^1], "truncated" },
+        { "trailing byte", b => AccountLogic.Deserialize(b), b => [.. b, 0], "trailing" },
+        { "unknown version", b => AccountLogic.Deserialize(b), b => [2, .. b[1..]], "version 2" },
+        { "empty", b => AccountLogic.Deserialize(b), _ => [], "truncated" },
+        { "sends out of order", b => AccountLogic.Deserialize(b), b => { var c = b.ToArray(); c[2] = 0xFF; c[3] = 0xFF; c[4] = 0xFF; c[5] = 0xFF; return c; }, "out of order" },
+        { "listing mode", b => AccountLogic.Deserialize(b), b => { var c = b.ToArray(); c[^5] = 9; return c; }, "listing mode 9" },
+        { "source as domain", b => DomainLogic.Deserialize(b), b => b, "trailing" },
     };
 
     [Theory]

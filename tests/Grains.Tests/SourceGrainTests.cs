@@ -7,11 +7,11 @@ public class SourceGrainTests
     private static readonly DateTimeOffset T0 = new(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
     private static readonly SourcePolicy Policy = new();
 
-    private SourceState _state = SourceGrain.Initial;
+    private SourceState _state = SourceLogic.Initial;
 
     private SourceResult Ask(double seconds, ulong account = 1, SourcePolicy? policy = null)
     {
-        (_state, var result) = SourceGrain.Apply(policy ?? Policy, _state, new SourceCommand.Reserve(account), T0.AddSeconds(seconds));
+        (_state, var result) = SourceLogic.Apply(policy ?? Policy, _state, new SourceCommand.Reserve(account), T0.AddSeconds(seconds));
         return result;
     }
 
@@ -75,7 +75,7 @@ public class SourceGrainTests
         Assert.True(Ask(2, Account(3)).Clean);
         Assert.False(Ask(3, Account(4)).Clean, "a fourth distinct account");
 
-        _state = SourceGrain.Initial;
+        _state = SourceLogic.Initial;
         for (var i = 0; i < 11; i++) Ask(0);
         Assert.False(Ask(600).Clean, "refused within the last hour");
         Assert.True(Ask(3600).Clean);
@@ -85,20 +85,20 @@ public class SourceGrainTests
     public void Release_returns_what_the_reservation_spent()
     {
         Ask(0, Account(1));
-        var before = SourceGrain.Serialize(_state);
+        var before = SourceLogic.Serialize(_state);
         var reserved = Ask(5, Account(2));
-        (_state, _) = SourceGrain.Apply(Policy, _state, new SourceCommand.Release(reserved.Receipt!), T0.AddSeconds(5));
-        Assert.Equal(before, SourceGrain.Serialize(_state));
+        (_state, _) = SourceLogic.Apply(Policy, _state, new SourceCommand.Release(reserved.Receipt!), T0.AddSeconds(5));
+        Assert.Equal(before, SourceLogic.Serialize(_state));
     }
 
     [Fact]
     public void Listings_override_rules_until_they_lapse()
     {
-        (_state, _) = SourceGrain.Apply(Policy, _state, new SourceCommand.SetListing(new Listing(ListMode.Allow, T0.AddHours(1))), T0);
+        (_state, _) = SourceLogic.Apply(Policy, _state, new SourceCommand.SetListing(new Listing(ListMode.Allow, T0.AddHours(1))), T0);
         var allowed = Enumerable.Range(0, 50).Select(i => Ask(i, Account(i))).ToList();
         Assert.All(allowed, r => Assert.True(r.Granted && r.Clean && r.Listing == ListMode.Allow && r.Receipt is null));
 
-        (_state, _) = SourceGrain.Apply(Policy, _state, new SourceCommand.SetListing(new Listing(ListMode.Block, T0.AddHours(2))), T0);
+        (_state, _) = SourceLogic.Apply(Policy, _state, new SourceCommand.SetListing(new Listing(ListMode.Block, T0.AddHours(2))), T0);
         var blocked = Ask(3600);
         Assert.Equal(Rule.Blocked, blocked.Denied);
         Assert.Equal(TimeSpan.FromHours(1), blocked.RetryAfter);

@@ -68,7 +68,7 @@ public sealed class HostileSecretsTests
 
     [Fact]
     public void Reset_token_hashes_are_compared_through_FixedTimeEquals()
-        => Assert.True(CallsFixedTimeEquals(typeof(ResetTokenGrain).GetMethod(nameof(ResetTokenGrain.Apply))!));
+        => Assert.True(CallsFixedTimeEquals(typeof(ResetTokenLogic).GetMethod(nameof(ResetTokenLogic.Apply))!));
 
     private static (WebApplicationFactoryWithLogs Host, HostileTraceLogs Logs) TracedSilo(SiloFactory silo)
     {

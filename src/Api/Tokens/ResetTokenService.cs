@@ -15,11 +15,11 @@ public static class ResetTokenGrainType
 {
     public static GrainType<ResetTokenState, ResetTokenCommand, ResetTokenResult> Type { get; } = new(
         ResetTokenGrainKind.Kind,
-        ResetTokenGrain.Initial,
-        ResetTokenGrain.Apply,
-        ResetTokenGrain.TimeToLive,
-        ResetTokenGrain.Serialize,
-        ResetTokenGrain.Deserialize);
+        ResetTokenLogic.Initial,
+        ResetTokenLogic.Apply,
+        ResetTokenLogic.TimeToLive,
+        ResetTokenLogic.Serialize,
+        ResetTokenLogic.Deserialize);
 }
 
 /// <param name="Token">What goes into the email link; never logged, never stored.</param>

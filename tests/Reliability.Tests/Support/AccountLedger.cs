@@ -16,7 +16,7 @@ public sealed class AccountLedger(string engine) : IDisposable
     public async Task<int> SendsAsync(string email)
     {
         var stored = await _storage.ReadAsync($"{GrainKinds.Account}/{ThrottleKeys.Account(email)}");
-        return stored.Exists ? AccountGrain.Deserialize(stored.State).Sends.Length : 0;
+        return stored.Exists ? AccountLogic.Deserialize(stored.State).Sends.Length : 0;
     }
 
     public void Dispose() => _storage.Dispose();

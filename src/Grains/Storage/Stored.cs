@@ -1,0 +1,20 @@
+namespace ThrottleCluster.Grains.Storage;
+
+/// <summary>What a grain storage provider may ask of any state it holds: when the store may drop it.</summary>
+public interface IExpiringState
+{
+    /// <summary>When the state can no longer affect a decision; null: never.</summary>
+    DateTimeOffset? ExpiresAt { get; }
+}
+
+/// <summary>
+/// A grain's state as grain storage holds it. <see cref="Value"/> is null when nothing is stored
+/// (never written, cleared, or expired): the grain then starts from its initial state, exactly like
+/// a new one.
+/// </summary>
+public sealed class Stored<TState> : IExpiringState where TState : class
+{
+    public TState? Value { get; init; }
+
+    public DateTimeOffset? ExpiresAt { get; init; }
+}

@@ -1,0 +1,40 @@
+using Orleans.Storage;
+using ThrottleCluster.Grains.Storage;
+
+namespace ThrottleCluster.Hosting.Storage;
+
+/// <summary>The grain storage provider over a <see cref="MemoryStateStore"/>.</summary>
+public sealed class MemoryStateStorage(MemoryStateStore store, IGrainStorageSerializer serializer) : IGrainStorage
+{
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var entry = store.Read(grainId.ToString());
+        grainState.State = entry is null ? Activator.CreateInstance<T>() : serializer.Deserialize<T>(entry.State)!;
+        grainState.ETag = entry?.ETag;
+        grainState.RecordExists = entry is not null;
+        return Task.CompletedTask;
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var key = grainId.ToString();
+        var expiresAt = (grainState.State as IExpiringState)?.ExpiresAt;
+        var etag = store.TryWrite(key, grainState.ETag, serializer.Serialize(grainState.State).ToArray(), expiresAt)
+                   ?? throw Conflict(key, grainState.ETag);
+        grainState.ETag = etag;
+        grainState.RecordExists = true;
+        return Task.CompletedTask;
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var key = grainId.ToString();
+        if (!store.TryDelete(key, grainState.ETag)) throw Conflict(key, grainState.ETag);
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        return Task.CompletedTask;
+    }
+
+    private InconsistentStateException Conflict(string key, string? etag)
+        => new($"Grain state {key} was written by another activation since it was read.", store.Read(key)?.ETag, etag);
+}
