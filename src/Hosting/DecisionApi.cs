@@ -61,7 +61,7 @@ public static class DecisionApi
         app.MapDecisions();
         app.MapGatewayCheck();
         app.MapAdmin();
-        app.MapSiloStatus();
+        app.MapServiceStatus();
         return app;
     }
 

@@ -23,6 +23,6 @@ public sealed class GlobalStatusMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private static IEnumerable<Measurement<int>> Observe(IGlobalStatus status, Func<SiloStatus, int> value)
+    private static IEnumerable<Measurement<int>> Observe(IGlobalStatus status, Func<ServiceStatus, int> value)
         => status.Current is { } current ? [new Measurement<int>(value(current))] : [];
 }

@@ -13,9 +13,9 @@ public sealed class GlobalStatusMonitor(IGrainFactory grains, ThrottlePolicyStor
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
     private readonly TrailingMinute _granted = new();
-    private volatile SiloStatus? _current;
+    private volatile ServiceStatus? _current;
 
-    public SiloStatus? Current => _current;
+    public ServiceStatus? Current => _current;
 
     protected override string What => "The global breaker";
 
@@ -23,6 +23,6 @@ public sealed class GlobalStatusMonitor(IGrainFactory grains, ThrottlePolicyStor
     {
         var stage = await grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey).Stage();
         var now = Time.GetUtcNow();
-        _current = SiloStatus.Of(stage, policies.Current.Global.PerMinute, _granted.Sample(now, decisions.Total(Verdict.Send)), now);
+        _current = ServiceStatus.Of(stage, policies.Current.Global.PerMinute, _granted.Sample(now, decisions.Total(Verdict.Send)), now);
     }
 }

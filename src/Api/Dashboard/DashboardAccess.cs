@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
-using ThrottleCluster.Runtime.Hosting;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 namespace ThrottleCluster.Api.Dashboard;
 
@@ -26,8 +25,8 @@ public sealed class DashboardAccess(IConfiguration configuration) : IEndpointFil
 
     private static bool IsAllowed(HttpRequest request, string expected)
     {
-        if (request.Headers.ContainsKey(AdminApiKey.Header)) return GrainEndpoints.SecretsMatch(request.Headers[AdminApiKey.Header].ToString(), expected);
-        return BasicPassword(request.Headers.Authorization.ToString()) is { } password && GrainEndpoints.SecretsMatch(password, expected);
+        if (request.Headers.ContainsKey(AdminApiKey.Header)) return Secrets.Match(request.Headers[AdminApiKey.Header].ToString(), expected);
+        return BasicPassword(request.Headers.Authorization.ToString()) is { } password && Secrets.Match(password, expected);
     }
 
     private static string? BasicPassword(string header)

@@ -1,6 +1,6 @@
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Outbox;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 namespace ThrottleCluster.Api.Dashboard;
 
@@ -20,7 +20,7 @@ public sealed record DashboardData(
     DecisionTotals Decisions,
     long EmailsSent,
     OutboxCounts? Outbox,
-    SiloStatus? Global,
+    ServiceStatus? Global,
     IReadOnlyList<TopEntry> TopNetworks,
     IReadOnlyList<TopEntry> TopDomains)
 {

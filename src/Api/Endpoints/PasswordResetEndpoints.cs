@@ -5,7 +5,7 @@ using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tokens;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 namespace ThrottleCluster.Api.Endpoints;
 

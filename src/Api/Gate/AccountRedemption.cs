@@ -1,6 +1,5 @@
 using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Grains.Abstractions;
-using ThrottleCluster.Runtime;
 
 namespace ThrottleCluster.Api.Gate;
 
@@ -8,8 +7,8 @@ namespace ThrottleCluster.Api.Gate;
 /// Tells an account's throttle that the token of its last email was used. Until then a new request
 /// sends nothing (the user already holds a working email); once the link is spent, they do not.
 /// </summary>
-/// <param name="grains">Reaches the account grains: the embedded silo's runtime, or the silos in cluster mode.</param>
-public sealed class AccountRedemption(IGrainClient grains, IAccountDirectory directory, ILogger<AccountRedemption> logger)
+/// <param name="grains">Reaches the account grains: the embedded silo's, or the cluster's through the Orleans client.</param>
+public sealed class AccountRedemption(IGrainFactory grains, IAccountDirectory directory, ILogger<AccountRedemption> logger)
 {
     public async Task RedeemedAsync(string accountId, CancellationToken ct)
     {
@@ -17,10 +16,9 @@ public sealed class AccountRedemption(IGrainClient grains, IAccountDirectory dir
         {
             if (await directory.FindAsync(accountId, ct) is not { } account) return;
             // Keyed as the reset endpoint throttles a known account: by its directory email.
-            var id = new GrainId(GrainKinds.Account, ThrottleKeys.Account(account.Email));
-            await grains.CallAsync<AccountCommand, AccountResult>(id, new AccountCommand.Redeemed(), ct);
+            await grains.GetGrain<IAccountGrain>(ThrottleKeys.Account(account.Email)).Redeemed();
         }
-        catch (Exception ex) when (ex is GrainCallException or AccountDirectoryException or ArgumentException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             // The password reset itself succeeded; only the early new email is lost, and the
             // token-outstanding rule lapses on its own when the token would have expired.

@@ -1,7 +1,7 @@
 using System.Net;
 using ThrottleCluster.Grains.Abstractions;
 using SiloVerdict = ThrottleCluster.Grains.Abstractions.Verdict;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 namespace ThrottleCluster.Api.Gate;
 

@@ -1,47 +1,17 @@
 using System.Net.Mail;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Email;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tokens;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 namespace ThrottleCluster.Api.Hosting;
-
-/// <summary>Configuration section <c>Storage</c>: <c>Storage:Redis</c> set switches on cluster mode.</summary>
-public sealed class StorageOptions
-{
-    public const string Section = "Storage";
-
-    /// <summary><c>Storage:Redis</c>: a StackExchange.Redis connection string for Garnet or Redis (reset tokens and the outbox live there).</summary>
-    public string? Redis { get; set; }
-
-    public bool IsClusterMode => !string.IsNullOrWhiteSpace(Redis);
-}
 
 /// <summary>Shared by the option validators.</summary>
 internal static class Validation
 {
     internal static ValidateOptionsResult Result(List<string> failures) => failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-}
-
-internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
-{
-    public ValidateOptionsResult Validate(string? name, StorageOptions options)
-    {
-        if (!options.IsClusterMode) return ValidateOptionsResult.Success;
-        try
-        {
-            if (ConfigurationOptions.Parse(options.Redis).EndPoints.Count == 0)
-                return ValidateOptionsResult.Fail($"Storage:Redis names no endpoint (was '{options.Redis}').");
-        }
-        catch (ArgumentException ex)
-        {
-            return ValidateOptionsResult.Fail($"Storage:Redis is not a valid StackExchange.Redis connection string (was '{options.Redis}'): {ex.Message}");
-        }
-        return ValidateOptionsResult.Success;
-    }
 }
 
 internal sealed class AccountsOptionsValidator : IValidateOptions<AccountsOptions>

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Dashboard;
 using ThrottleCluster.Api.Email;
@@ -9,32 +8,28 @@ using ThrottleCluster.Api.Endpoints;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tokens;
-using ThrottleCluster.Runtime;
-using ThrottleCluster.Runtime.Hosting;
-using ThrottleCluster.Runtime.Storage;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
+using ThrottleCluster.Hosting.Storage;
 
 namespace ThrottleCluster.Api.Hosting;
 
 /// <summary>
-/// The reset front-end: accounts, tokens, outbox, email, client addresses and the two endpoints.
-/// The gate (<see cref="IResetGate"/>) is not registered here: <c>AddResetGate</c> does that.
-/// Every choice that depends on configuration is made when services are first resolved, after all
-/// configuration sources (including a test host's) are in.
+/// The reset front-end: accounts, tokens, outbox, email, client addresses and the two endpoints, over
+/// the reset gate of this process (<see cref="DecisionApi.AddDecisionApi"/>), whose grains an
+/// embedded silo or the Orleans client provides.
 /// </summary>
 public static class ResetFrontEndExtensions
 {
-    public static IServiceCollection AddResetFrontEnd(this IServiceCollection services)
+    public static IServiceCollection AddResetFrontEnd(this IServiceCollection services, ClusterSettings cluster)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddRequestLimits();
+        services.AddSingleton(cluster);
 
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.Section).ValidateOnStart();
         services.AddOptions<ResetTokenOptions>().BindConfiguration(ResetTokenOptions.Section).ValidateOnStart();
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateOnStart();
         services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IValidateOptions<AccountsOptions>, AccountsOptionsValidator>();
         services.AddSingleton<IValidateOptions<ResetTokenOptions>, ResetTokenOptionsValidator>();
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
@@ -42,11 +37,9 @@ public static class ResetFrontEndExtensions
 
         services.TryAddSingleton(sp => ClientAddressResolver.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
 
-        // One engine connection for the outbox and the token grains; an embedded silo registered
-        // first shares its storage and serves the token grains from its own runtime.
-        services.AddGrainStorage();
-        services.TryAddSingleton<IGrainClient>(sp => new GrainRuntime(
-            new GrainCatalog().Add(ResetTokenGrainType.Type), sp.GetRequiredService<IGrainStorage>(), time: sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<InProcessResetGate>();
+        services.AddSingleton<IResetGate>(sp => ActivatorUtilities.CreateInstance<ObservedResetGate>(sp, sp.GetRequiredService<InProcessResetGate>()));
+        if (!cluster.IsEmbedded) services.AddSingleton<IHealthProbe, ClusterProbe>();
 
         services.AddHttpClient(nameof(HttpAccountDirectory));
         services.AddSingleton<IAccountDirectory>(sp =>
@@ -63,16 +56,26 @@ public static class ResetFrontEndExtensions
 
         services.TryAddSingleton(_ => new PrometheusMetrics());
         services.AddSingleton<ResetTokenService>();
-        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<AccountRedemption>(sp, sp.GetRequiredService<IGrainClient>()));
+        services.AddSingleton<AccountRedemption>();
         services.AddSingleton<ResetEmailComposer>();
 
         services.AddSingleton<OutboxStatistics>();
         services.TryAddSingleton<GateDecisionMetrics>();
         services.TryAddSingleton<ThrottledTargets>();
         services.AddOtlpMetricExport();
-        services.AddSingleton<IOutbox>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsClusterMode
-            ? ActivatorUtilities.CreateInstance<RedisOutbox>(sp)
-            : ActivatorUtilities.CreateInstance<MemoryOutbox>(sp));
+        switch (cluster.Provider)
+        {
+            case ClusterProvider.Redis:
+                services.AddRedisEngine(cluster);
+                services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<RedisOutbox>(sp));
+                services.AddSingleton<IHealthProbe, RedisEngineProbe>();
+                break;
+            case ClusterProvider.Localhost:
+                services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<MemoryOutbox>(sp));
+                break;
+            default:
+                throw new InvalidOperationException($"{ClusterSettings.Section}:Provider={cluster.Provider}: the Api's outbox lives in the cluster's store, and is built for Redis (and memory, embedded) only so far.");
+        }
         services.AddSingleton(sp => (IOutboxMonitor)sp.GetRequiredService<IOutbox>());
         services.AddSingleton<IEmailSender>(sp => string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp.Host)
             ? ActivatorUtilities.CreateInstance<PickupDirectoryEmailSender>(sp)
@@ -90,9 +93,7 @@ public static class ResetFrontEndExtensions
     /// <summary>Exception handler, <c>/healthz</c> (grain storage reachable), <c>/metrics</c>, <c>/dashboard</c> and the password-reset endpoints.</summary>
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
-        // Checked here, before the hosted services (which need a gate) are made.
-        if (app.Services.GetService<IResetGate>() is null)
-            throw new InvalidOperationException($"No {nameof(IResetGate)} is registered: call AddResetGate (in-process grains or the silos) before building the Api.");
+        app.Services.GetRequiredService<GlobalStatusMetrics>(); // the breaker and budget on this /metrics too
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = HandleExceptionAsync,
@@ -100,7 +101,7 @@ public static class ResetFrontEndExtensions
         });
         app.UseRequestLimits();
         app.Services.GetRequiredService<PrometheusMetrics>(); // listen before the first request
-        app.MapStorageHealth();
+        app.MapHealth();
         app.MapPrometheusMetrics();
         app.MapDashboard();
         app.MapPasswordResets();
@@ -109,7 +110,7 @@ public static class ResetFrontEndExtensions
 
     /// <summary>
     /// Last line of defence: whatever escaped becomes problem+json. Input never gets here (the
-    /// endpoints reject it first); what does is an engine, directory or gate that cannot answer.
+    /// endpoints reject it first); what does is a store, directory or grain that cannot answer.
     /// </summary>
     private static Task HandleExceptionAsync(HttpContext context)
     {
@@ -118,9 +119,8 @@ public static class ResetFrontEndExtensions
         var problem = error switch
         {
             BadHttpRequestException => Problems.InvalidRequest,
-            AccountDirectoryException or GrainCallException or RedisException or TimeoutException or OperationCanceledException or HttpRequestException
-                => Problems.Unavailable,
-            _ => Problems.Internal,
+            // A directory, store or grain that cannot answer: nothing was decided, so nothing is sent.
+            _ => Problems.Unavailable,
         };
         if (problem.Status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "5";
         return Problems.WriteAsync(context, problem);
@@ -141,7 +141,7 @@ public static class ResetFrontEndExtensions
 /// Start-up work before the server listens: loads the accounts file, and says where mail goes
 /// and what a restart loses.
 /// </summary>
-internal sealed class ResetFrontEndStartup(IServiceProvider services, IOptions<StorageOptions> storage, ILogger<ResetFrontEndStartup> logger) : IHostedService
+internal sealed class ResetFrontEndStartup(IServiceProvider services, ClusterSettings cluster, ILogger<ResetFrontEndStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
@@ -150,14 +150,11 @@ internal sealed class ResetFrontEndStartup(IServiceProvider services, IOptions<S
         var sender = services.GetRequiredService<IEmailSender>();
         logger.LogWarning("Reset emails go to {Destination}", sender.Destination);
         if (sender is PickupDirectoryEmailSender pickup) Console.WriteLine($"Reset emails are written as .eml files to {pickup.Directory}");
-        if (storage.Value.IsClusterMode)
-            logger.LogInformation("Cluster mode: reset tokens and the outbox are in {Engine}", RedactedEndpoints(storage.Value.Redis!));
+        if (cluster.IsEmbedded)
+            logger.LogWarning("Embedded mode: throttling state, reset tokens and the outbox are in this process's memory and are lost when it stops");
         else
-            logger.LogWarning("Embedded mode: reset tokens and the outbox are in this process's memory and are lost when it stops");
+            logger.LogInformation("Cluster mode ({Provider}): an Orleans client of the silos; the outbox is in the cluster's store", cluster.Provider);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
-
-    private static string RedactedEndpoints(string connection)
-        => string.Join(",", ConfigurationOptions.Parse(connection).EndPoints.Select(e => e.ToString()));
 }

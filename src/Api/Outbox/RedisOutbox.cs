@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using ThrottleCluster.Runtime.Storage;
+using ThrottleCluster.Hosting.Storage;
 
 namespace ThrottleCluster.Api.Outbox;
 
@@ -126,9 +126,8 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
     private readonly RedisKey _pending, _processing, _claims, _delayed, _dead, _deadDropped, _expired;
     private long _nextRecovery;
 
-    /// <summary>On the host's self-healing connection: each call takes the database of its multiplexer of the moment.</summary>
-    public RedisOutbox(RedisConnection connection, IOptions<OutboxOptions> options, TimeProvider time, OutboxStatistics statistics)
-        : this(() => connection.Database, options.Value, time, statistics)
+    public RedisOutbox(RedisEngine engine, IOptions<OutboxOptions> options, TimeProvider time, OutboxStatistics statistics)
+        : this(() => engine.Connection.GetDatabase(), options.Value, time, statistics)
     {
     }
 

@@ -92,6 +92,6 @@ public static class ResetTokenFormat
         CryptographicOperations.ZeroMemory(secret);
         grainKey = canonical;
         accountId = id;
-        return hash.Length == ResetTokenGrainKind.HashLength;
+        return hash.Length == IResetTokenGrain.HashLength;
     }
 }

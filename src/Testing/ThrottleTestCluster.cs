@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using ThrottleCluster.Grains;
+using ThrottleCluster.Grains.Abstractions;
+using ThrottleCluster.Hosting;
+using ThrottleCluster.Hosting.Storage;
+
+namespace ThrottleCluster.Testing;
+
+/// <summary>
+/// The product's grains on an Orleans <see cref="InProcessTestCluster"/>: silos in this process with
+/// the product's own silo configuration (grains, storage, serializer, collection), a client, and the
+/// reset gate over that client. For trying a policy, or the whole decision, in a test:
+/// <code>
+/// await using var cluster = await ThrottleTestCluster.StartAsync(o => o.Policy = myPolicy);
+/// var decision = await cluster.Gate.DecideAsync(new ResetAttempt("r1", "203.0.113.7", "alice@example.com", "example.com"));
+/// </code>
+/// </summary>
+public sealed class ThrottleTestCluster : IAsyncDisposable
+{
+    private ThrottleTestCluster(InProcessTestCluster cluster, ResetGate gate)
+    {
+        Cluster = cluster;
+        Gate = gate;
+    }
+
+    /// <summary>The Orleans test cluster: its silos, to stop, kill, restart or add.</summary>
+    public InProcessTestCluster Cluster { get; }
+
+    /// <summary>The cluster's grains, through its client.</summary>
+    public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>The reset gate, deciding through the client as an Api in cluster mode does.</summary>
+    public ResetGate Gate { get; }
+
+    public static async Task<ThrottleTestCluster> StartAsync(Action<ThrottleTestClusterOptions>? configure = null)
+    {
+        var options = new ThrottleTestClusterOptions();
+        configure?.Invoke(options);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(options.Configuration).Build();
+        var settings = ClusterSettings.Read(configuration);
+        var sharedMemory = settings.IsEmbedded ? new MemoryStateStore(options.Time) : null;
+
+        var builder = new InProcessTestClusterBuilder(options.Silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(options.Time);
+            silo.AddThrottleGrains(settings, new ThrottlePolicyStore(options.Policy), sharedMemory, options.DecorateStorage);
+        });
+        var cluster = builder.Build();
+        try
+        {
+            await cluster.DeployAsync();
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return new ThrottleTestCluster(cluster, new ResetGate(cluster.Client, options.AccountHashSecret));
+    }
+
+    public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+}
