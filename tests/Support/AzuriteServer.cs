@@ -41,9 +41,9 @@ public sealed class AzuriteServer : IDisposable, IAsyncDisposable
         var process = await EngineProcess.StartAsync(
             "azurite",
             Path.Combine(directory, "node_modules", ".bin", "azurite"),
-            (port, workingDirectory) =>
+            (port, _) =>
             [
-                "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--location", workingDirectory,
+                "--silent", "--inMemoryPersistence", "--skipApiVersionCheck",
                 "--blobHost", LoopbackPort.Host, "--blobPort", Text(blobPort),
                 "--queueHost", LoopbackPort.Host, "--queuePort", Text(queuePort),
                 "--tableHost", LoopbackPort.Host, "--tablePort", Text(port),

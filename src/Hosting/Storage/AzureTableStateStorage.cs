@@ -14,7 +14,7 @@ namespace ThrottleCluster.Hosting.Storage;
 /// </summary>
 public sealed class AzureTableStateStorage(TableClient table, IGrainStorageSerializer serializer, TimeProvider time) : IGrainStorage
 {
-    private const string RowKey = "state";
+    internal const string RowKey = "state";
     private const string DataColumn = "Data";
     private const string ExpiresColumn = "ExpiresAt";
 
@@ -90,7 +90,7 @@ public sealed class AzureTableStateStorage(TableClient table, IGrainStorageSeria
     }
 
     /// <summary>The grain id, with the characters table keys may not hold (and the escape itself) percent-encoded.</summary>
-    private static string PartitionKey(GrainId grainId)
+    internal static string PartitionKey(GrainId grainId)
     {
         var id = grainId.ToString();
         var key = new StringBuilder(id.Length + 8);

@@ -16,6 +16,9 @@ public sealed class MemoryStateStore(TimeProvider time)
 
     public int Count => _entries.Count;
 
+    /// <summary>Whether an entry is still in memory, expired or not (for tests of the sweep).</summary>
+    internal bool Holds(string key) => _entries.ContainsKey(key);
+
     public Entry? Read(string key)
     {
         if (!_entries.TryGetValue(key, out var entry)) return null;
