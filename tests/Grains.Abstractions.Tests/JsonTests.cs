@@ -3,27 +3,37 @@ using ThrottleCluster.Grains.Abstractions;
 
 namespace ThrottleCluster.Grains.Abstractions.Tests;
 
-/// <summary>Commands and results travel between silos as JSON, through their base types.</summary>
+/// <summary>What still has a JSON form, in the product's one: policies (admin API, the stored live policy) and decisions.</summary>
 public class JsonTests
 {
     private static readonly DateTimeOffset At = new(2026, 1, 10, 12, 0, 1, TimeSpan.Zero);
-    private static readonly Listing Listing = new(ListMode.Block, At.AddDays(1));
 
-    private static T RoundTrip<T>(T value) => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value))!;
+    private static T RoundTrip<T>(T value) => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value, ProductJson.Options), ProductJson.Options)!;
 
     [Fact]
-    public void Commands_round_trip_through_their_base_type()
+    public void A_policy_round_trips_with_readable_rules_and_without_derived_values()
     {
-        AccountCommand[] account = [new AccountCommand.Request(), new AccountCommand.Redeemed(), new AccountCommand.SetListing(Listing)];
-        SourceCommand[] source = [new SourceCommand.Reserve(ulong.MaxValue), new SourceCommand.Release(new Receipt(At, 255)), new SourceCommand.SetListing(Listing)];
-        DomainCommand[] domain = [new DomainCommand.Reserve(true), new DomainCommand.Release(new Receipt(At, Clean: false)), new DomainCommand.SetListing(Listing)];
-        GlobalCommand[] global = [new GlobalCommand.Reserve(false), new GlobalCommand.Release(new Receipt(At))];
-        Assert.All(account, c => Assert.Equal(c, RoundTrip(c)));
-        Assert.All(source, c => Assert.Equal(c, RoundTrip(c)));
-        Assert.All(domain, c => Assert.Equal(c, RoundTrip(c)));
-        Assert.All(global, c => Assert.Equal(c, RoundTrip(c)));
-        Assert.Contains("\"$type\":\"reserve\"", JsonSerializer.Serialize<SourceCommand>(source[0]));
+        var policy = new ThrottlePolicy
+        {
+            Account = new AccountPolicy { PerDay = 7, Shadow = Rule.Cooldown | Rule.TokenOutstanding },
+            Ip = new SourcePolicy { Burst = 3, RefillInterval = TimeSpan.FromSeconds(90) },
+            Network = SourcePolicy.NetworkDefaults with { Shadow = Rule.Enumeration },
+            Domain = new DomainPolicy { SpikeFactor = 2.5, LookAgain = new LookAgainPolicy { Times = 0 } },
+            Global = new GlobalPolicy { PerMinute = 600, Burst = 12 },
+        };
+        var json = JsonSerializer.Serialize(policy, ProductJson.Options);
+        Assert.Equal(policy, RoundTrip(policy));
+        Assert.Equal(new ThrottlePolicy(), RoundTrip(new ThrottlePolicy()));
+        Assert.Contains("\"shadow\":\"Cooldown, TokenOutstanding\"", json);
+        Assert.Contains("\"refillInterval\":\"00:01:30\"", json);
+        Assert.DoesNotContain("burstSize", json, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Theory]
+    [InlineData("""{"account":null}""")]
+    [InlineData("""{"global":{"lookAgain":null}}""")]
+    public void A_policy_member_sent_as_null_is_refused(string json) =>
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<ThrottlePolicy>(json, ProductJson.Options));
 
     [Fact]
     public void Results_and_decisions_round_trip_with_readable_rules()
@@ -35,6 +45,7 @@ public class JsonTests
         Assert.Equal(budget, RoundTrip(budget));
         Assert.Equal(new AccountResult(false, Rule.Cooldown, Rule.None), RoundTrip(new AccountResult(false, Rule.Cooldown, Rule.None)));
         Assert.Equal(decision, RoundTrip(decision));
-        Assert.Contains("\"Burst, Enumeration\"", JsonSerializer.Serialize(source));
+        Assert.Contains("\"Burst, Enumeration\"", JsonSerializer.Serialize(source, ProductJson.Options));
+        Assert.Contains("\"verdict\":\"RejectSource\"", JsonSerializer.Serialize(decision, ProductJson.Options));
     }
 }

@@ -1,34 +1,63 @@
+using Microsoft.Extensions.Time.Testing;
 using ThrottleCluster.Grains.Abstractions;
 
 namespace ThrottleCluster.Grains.Tests;
 
 /// <summary>A reset gate over in-memory grains with a hand-moved clock.</summary>
-public sealed class GateHarness(ThrottlePolicy? policy = null)
+public sealed class GateHarness
 {
+    private readonly FakeTimeProvider _time;
+    private readonly ResetGate _gate;
     private int _requests;
 
-    public ThrottlePolicy Policy { get; } = policy ?? new ThrottlePolicy();
-    public InMemoryGrains Grains { get; private set; } = new(policy ?? new ThrottlePolicy());
-    public DateTimeOffset Now { get; set; } = GrainModels.T0;
+    public GateHarness(ThrottlePolicy? policy = null) : this(policy ?? new ThrottlePolicy(), GrainModels.T0)
+    {
+    }
+
+    private GateHarness(ThrottlePolicy policy, DateTimeOffset now)
+    {
+        Policy = policy;
+        _time = new FakeTimeProvider(now);
+        Grains = new InMemoryGrains(policy, _time);
+        _gate = new ResetGate(Grains, accountHashSecret: 7);
+    }
+
+    public ThrottlePolicy Policy { get; }
+    public InMemoryGrains Grains { get; }
+
+    /// <summary>The grains' clock; it only moves forward, as <see cref="FakeTimeProvider"/> does.</summary>
+    public DateTimeOffset Now
+    {
+        get => _time.GetUtcNow();
+        set => _time.SetUtcNow(value);
+    }
 
     public ResetDecision Ask(string ip, string login, string domain = "example.com") =>
         Decide(new ResetAttempt($"r{++_requests}", ip, login, domain));
 
-    public ResetDecision Decide(ResetAttempt attempt) =>
-        new ResetGate(Grains, accountHashSecret: 7).DecideAsync(attempt, Now).GetAwaiter().GetResult();
+    public ResetDecision Decide(ResetAttempt attempt) => _gate.DecideAsync(attempt).GetAwaiter().GetResult();
 
-    public void Redeem(string login) =>
-        Grains.CallAsync<AccountCommand, AccountResult>(GrainKinds.Account, ThrottleKeys.Account(login), $"redeem{++_requests}",
-            new AccountCommand.Redeemed(), Now, default).GetAwaiter().GetResult();
+    public void Redeem(string login) => Grains.GetGrain<IAccountGrain>(ThrottleKeys.Account(login)).Redeemed().GetAwaiter().GetResult();
 
-    public void List<TCommand>(string kind, string key, TCommand command) =>
-        Grains.CallAsync<TCommand, object>(kind, key, $"admin{++_requests}", command, Now, default).GetAwaiter().GetResult();
+    /// <summary>An operator listing, set on the grain of <paramref name="kind"/> as the admin API does.</summary>
+    public void List(string kind, string key, Listing listing)
+    {
+        var set = kind switch
+        {
+            GrainKinds.Account => Grains.GetGrain<IAccountGrain>(key).SetListing(listing),
+            GrainKinds.Ip => Grains.GetGrain<IIpGrain>(key).SetListing(listing),
+            GrainKinds.Network => Grains.GetGrain<INetworkGrain>(key).SetListing(listing),
+            GrainKinds.Domain => Grains.GetGrain<IDomainGrain>(key).SetListing(listing),
+            _ => throw new ArgumentException($"A {kind} grain has no listing.", nameof(kind)),
+        };
+        set.GetAwaiter().GetResult();
+    }
 
-    public byte[]? State(string kind, string key) => Grains.State(kind, key, Now);
+    public byte[]? State(string kind, string key) => Grains.State(kind, key);
 
     public GateHarness Clone()
     {
-        var clone = new GateHarness(Policy) { Now = Now, _requests = _requests };
+        var clone = new GateHarness(Policy, Now) { _requests = _requests };
         clone.Grains.CopyStatesFrom(Grains);
         return clone;
     }

@@ -135,7 +135,7 @@ public class ResetGateTests
         gate.Ask("203.0.113.1", "first@example.com");
         var attempt = new ResetAttempt("late", "203.0.113.2", "second@example.com", "example.com");
         Assert.Equal(Verdict.Defer, gate.Decide(attempt).Verdict);
-        gate.List(GrainKinds.Ip, "203.0.113.2", (SourceCommand)new SourceCommand.SetListing(new Listing(ListMode.Block, gate.Now.AddDays(1))));
+        gate.List(GrainKinds.Ip, "203.0.113.2", new Listing(ListMode.Block, gate.Now.AddDays(1)));
         gate.Now += TimeSpan.FromSeconds(15);
         var second = gate.Decide(attempt with { Look = attempt.Look + 1 });
         Assert.Equal(Verdict.Suppress, second.Verdict);
@@ -145,7 +145,7 @@ public class ResetGateTests
     [Fact]
     public void A_source_rejection_calls_no_other_scope_and_refunds_the_scope_that_granted()
     {
-        _gate.List(GrainKinds.Ip, "203.0.113.7", (SourceCommand)new SourceCommand.SetListing(new Listing(ListMode.Block, _gate.Now.AddDays(1))));
+        _gate.List(GrainKinds.Ip, "203.0.113.7", new Listing(ListMode.Block, _gate.Now.AddDays(1)));
         _gate.Ask("203.0.113.99", "other@example.com");
         var network = _gate.State(GrainKinds.Network, "203.0.113.0/24");
         _gate.Grains.Calls.Clear();
@@ -156,17 +156,25 @@ public class ResetGateTests
         Assert.Equal(Rule.Blocked, decision.Denied.Ip);
         Assert.Equal(TimeSpan.FromDays(1), decision.RetryAfter);
         Assert.Equal(network, _gate.State(GrainKinds.Network, "203.0.113.0/24"));
-        Assert.Equal(["r3/ip/reserve", "r3/network/reserve", "r3/network/release"], _gate.Grains.Calls.Select(c => c.CallId));
+        Assert.Equal(
+            [(new GrainKey(GrainKinds.Ip, "203.0.113.7"), "reserve"), (new GrainKey(GrainKinds.Network, "203.0.113.0/24"), "reserve"), (new GrainKey(GrainKinds.Network, "203.0.113.0/24"), "release")],
+            _gate.Grains.Calls);
     }
 
     [Fact]
-    public void Calls_run_source_then_budgets_then_the_account_with_ids_from_the_request_id()
+    public void Calls_run_source_then_budgets_then_the_account()
     {
-        _gate.Decide(new ResetAttempt("req-42", "203.0.113.7", "alice@example.com", "example.com"));
+        var decision = _gate.Decide(new ResetAttempt("req-42", "203.0.113.7", "alice@example.com", "example.com"));
+        Assert.Equal("req-42", decision.RequestId);
         Assert.Equal(
-            ["req-42/ip/reserve", "req-42/network/reserve", "req-42/domain/reserve", "req-42/global/reserve", "req-42/account/reserve"],
-            _gate.Grains.Calls.Select(c => c.CallId));
-        Assert.Equal(new GrainKey(GrainKinds.Account, "alice@example.com"), _gate.Grains.Calls[^1].Grain);
+            [
+                (new GrainKey(GrainKinds.Ip, "203.0.113.7"), "reserve"),
+                (new GrainKey(GrainKinds.Network, "203.0.113.0/24"), "reserve"),
+                (new GrainKey(GrainKinds.Domain, "example.com"), "reserve"),
+                (new GrainKey(GrainKinds.Global, GrainKinds.GlobalKey), "reserve"),
+                (new GrainKey(GrainKinds.Account, "alice@example.com"), "request"),
+            ],
+            _gate.Grains.Calls);
     }
 
     [Fact]
@@ -184,12 +192,12 @@ public class ResetGateTests
     [Fact]
     public void An_allowed_network_lets_its_ips_ask_for_many_accounts_and_an_ip_listing_overrides_its_network()
     {
-        _gate.List(GrainKinds.Network, "198.51.100.0/24", (SourceCommand)new SourceCommand.SetListing(new Listing(ListMode.Allow, _gate.Now.AddDays(1))));
+        _gate.List(GrainKinds.Network, "198.51.100.0/24", new Listing(ListMode.Allow, _gate.Now.AddDays(1)));
         var decisions = Enumerable.Range(0, 40).Select(i => _gate.Ask("198.51.100.9", $"employee{i}@corp.example", "corp.example")).ToList();
         Assert.DoesNotContain(decisions, d => d.Verdict == Verdict.RejectSource);
         Assert.Contains(decisions, d => d.WouldDeny.Ip.HasFlag(Rule.Burst));
 
-        _gate.List(GrainKinds.Ip, "198.51.100.9", (SourceCommand)new SourceCommand.SetListing(new Listing(ListMode.Block, _gate.Now.AddDays(1))));
+        _gate.List(GrainKinds.Ip, "198.51.100.9", new Listing(ListMode.Block, _gate.Now.AddDays(1)));
         Assert.Equal(Verdict.RejectSource, _gate.Ask("198.51.100.9", "employee0@corp.example", "corp.example").Verdict);
     }
 

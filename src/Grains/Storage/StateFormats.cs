@@ -28,7 +28,12 @@ public static class StateFormats
 
     private static IStateFormat For(Type type) => Formats.TryGetValue(type, out var format)
         ? format
-        : throw new NotSupportedException($"{type} is not a grain state of this product: only {string.Join(", ", Formats.Keys.Select(k => k.Name))} are stored.");
+        : throw new NotSupportedException($"{Name(type)} is not a grain state of this product: only {string.Join(", ", Formats.Keys.Select(Name))} are stored.");
+
+    // C# spelling: every stored type is a Stored`1, which alone names none of them.
+    private static string Name(Type type) => type.IsGenericType
+        ? $"{type.Name[..type.Name.IndexOf('`')]}<{string.Join(", ", type.GetGenericArguments().Select(Name))}>"
+        : type.Name;
 
     // Version (8 bytes, little-endian), then the policy as UTF-8 JSON.
     private static byte[] SerializePolicy(StoredPolicy policy)
