@@ -43,13 +43,15 @@ public sealed record AccountPolicy
 
     public const Rule Rules = Rule.Blocked | Rule.Cooldown | Rule.TokenOutstanding | Rule.Hourly | Rule.Daily;
 
+    /// <summary>The account keeps four bytes per email of the last day: this keeps its stored state under 200 bytes.</summary>
+    public const int MaxPerDay = 40;
+
     public void Validate(string section = "Throttle:Account")
     {
         var check = new PolicyCheck(section);
         check.Duration(nameof(Cooldown), Cooldown, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         check.Duration(nameof(MaxCooldown), MaxCooldown, Cooldown, TimeSpan.FromDays(1));
-        // The account keeps one timestamp per email of the last day: PerDay bounds its state.
-        check.Range(nameof(PerDay), PerDay, 1, 100);
+        check.Range(nameof(PerDay), PerDay, 1, MaxPerDay);
         check.Range(nameof(PerHour), PerHour, 1, PerDay);
         check.Duration(nameof(TokenLifetime), TokenLifetime, TimeSpan.Zero, TimeSpan.FromDays(1));
         check.Shadow(Shadow, Rules);

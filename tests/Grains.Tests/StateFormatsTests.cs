@@ -99,16 +99,17 @@ public class StateFormatsTests(ITestOutputHelper output)
 
     private static AccountState AccountWithPerDaySends()
     {
-        // Emails 75 minutes apart (past the hourly limit and the cooldown), redeemed, under an allow listing.
-        var policy = new AccountPolicy();
+        // The most emails any policy lets an account keep, 30 minutes apart (past the hourly limit and
+        // the cooldown), redeemed, under an allow listing.
+        var policy = new AccountPolicy { PerDay = AccountPolicy.MaxPerDay };
         var state = AccountLogic.Initial;
         for (var i = 0; i < policy.PerDay; i++)
         {
-            (state, var result) = AccountLogic.Apply(policy, state, AccountCommand.Request.Instance, T0.AddMinutes(75 * i));
+            (state, var result) = AccountLogic.Apply(policy, state, AccountCommand.Request.Instance, T0.AddMinutes(30 * i));
             Assert.True(result.Granted);
         }
-        (state, _) = AccountLogic.Apply(policy, state, AccountCommand.Redeemed.Instance, T0.AddMinutes(75 * policy.PerDay));
-        (state, _) = AccountLogic.Apply(policy, state, new AccountCommand.SetListing(new Listing(ListMode.Allow, T0.AddDays(30))), T0.AddMinutes(75 * policy.PerDay));
+        (state, _) = AccountLogic.Apply(policy, state, AccountCommand.Redeemed.Instance, T0.AddMinutes(30 * policy.PerDay));
+        (state, _) = AccountLogic.Apply(policy, state, new AccountCommand.SetListing(new Listing(ListMode.Allow, T0.AddDays(30))), T0.AddMinutes(30 * policy.PerDay));
         Assert.Equal(policy.PerDay, state.Sends.Length);
         return state with { Strikes = byte.MaxValue };
     }

@@ -57,6 +57,8 @@ public abstract class GrainStorageConformance
         Assert.True(read.RecordExists);
         Assert.Equal(written.ETag, read.ETag);
         Assert.Equal(written.State!.Value, read.State!.Value);
+        // The store keeps the expiry and tells it again.
+        Assert.InRange(read.State.ExpiresAt!.Value, written.State.ExpiresAt!.Value.AddSeconds(-2), written.State.ExpiresAt.Value.AddSeconds(2));
     }
 
     [Fact]
@@ -128,7 +130,9 @@ public abstract class GrainStorageConformance
         await WriteAsync(Storage, grain, Policy, neverExpires: true);
 
         Assert.True(await HoldsAsync(grain));
-        Assert.True((await ReadAsync<StoredPolicy>(Storage, grain)).RecordExists);
+        var read = await ReadAsync<StoredPolicy>(Storage, grain);
+        Assert.True(read.RecordExists);
+        Assert.Null(read.State!.ExpiresAt);
     }
 
     [Fact]

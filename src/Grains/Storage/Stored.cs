@@ -1,10 +1,13 @@
 namespace ThrottleCluster.Grains.Storage;
 
-/// <summary>What a grain storage provider may ask of any state it holds: when the store may drop it.</summary>
+/// <summary>
+/// What a grain storage provider may ask of any state it holds: when the store may drop it. The
+/// store keeps the expiry itself (not in the serialized bytes), and tells it again on a read.
+/// </summary>
 public interface IExpiringState
 {
     /// <summary>When the state can no longer affect a decision; null: never.</summary>
-    DateTimeOffset? ExpiresAt { get; }
+    DateTimeOffset? ExpiresAt { get; set; }
 }
 
 /// <summary>
@@ -16,5 +19,5 @@ public sealed class Stored<TState> : IExpiringState where TState : class
 {
     public TState? Value { get; init; }
 
-    public DateTimeOffset? ExpiresAt { get; init; }
+    public DateTimeOffset? ExpiresAt { get; set; }
 }

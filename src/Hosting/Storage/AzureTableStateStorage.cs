@@ -26,8 +26,10 @@ public sealed class AzureTableStateStorage(TableClient table, IGrainStorageSeria
         var found = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(grainId), RowKey);
         var entity = found.HasValue ? found.Value : null;
         // An expired row is no state, but its ETag stays: the next write replaces exactly that row.
-        var live = entity is not null && !(entity.GetDateTimeOffset(ExpiresColumn) <= time.GetUtcNow());
+        var expiresAt = entity?.GetDateTimeOffset(ExpiresColumn);
+        var live = entity is not null && !(expiresAt <= time.GetUtcNow());
         grainState.State = live ? serializer.Deserialize<T>(entity!.GetBinaryData(DataColumn))! : Activator.CreateInstance<T>();
+        if (live && grainState.State is IExpiringState expiring) expiring.ExpiresAt = expiresAt;
         grainState.ETag = entity?.ETag.ToString();
         grainState.RecordExists = live;
     }

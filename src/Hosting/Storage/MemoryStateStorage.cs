@@ -10,6 +10,7 @@ public sealed class MemoryStateStorage(MemoryStateStore store, IGrainStorageSeri
     {
         var entry = store.Read(grainId.ToString());
         grainState.State = entry is null ? Activator.CreateInstance<T>() : serializer.Deserialize<T>(entry.State)!;
+        if (grainState.State is IExpiringState expiring) expiring.ExpiresAt = entry?.ExpiresAt;
         grainState.ETag = entry?.ETag;
         grainState.RecordExists = entry is not null;
         return Task.CompletedTask;

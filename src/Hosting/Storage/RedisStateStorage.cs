@@ -37,7 +37,12 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var value = (byte[]?)await redis.GetDatabase().StringGetAsync(Key(grainId));
+        var database = redis.GetDatabase();
+        // Both go out at once, on one connection to the key's node.
+        var read = database.StringGetAsync(Key(grainId));
+        var timeToLive = database.KeyTimeToLiveAsync(Key(grainId));
+        var value = (byte[]?)await read;
+        var remaining = await timeToLive;
         if (value is null)
         {
             grainState.State = Activator.CreateInstance<T>();
@@ -47,6 +52,7 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         }
         if (value.Length < ETags.Length) throw new InvalidDataException($"Grain state {Key(grainId)} holds {value.Length} bytes, fewer than its ETag's {ETags.Length}.");
         grainState.State = serializer.Deserialize<T>(value.AsMemory(ETags.Length))!;
+        if (grainState.State is IExpiringState expiring) expiring.ExpiresAt = time.GetUtcNow() + remaining;
         grainState.ETag = Encoding.ASCII.GetString(value, 0, ETags.Length);
         grainState.RecordExists = true;
     }
