@@ -149,7 +149,11 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
     {
         var grain = this.GetGrainId().ToString();
         if (storage.State?.Value is not { } value) return new GrainInspection(grain, false, 0, null, "null");
-        return new GrainInspection(grain, true, StateFormats.Serialize(storage.State).Length, storage.State.ExpiresAt,
+        // A provider gives back the stored bytes, not the expiry they were written with; that expiry
+        // follows from the state itself, as it did at the write.
+        var now = time.GetUtcNow();
+        var expiresAt = storage.State.ExpiresAt ?? now + TimeToLive(value, now);
+        return new GrainInspection(grain, true, StateFormats.Serialize(storage.State).Length, expiresAt,
             JsonSerializer.Serialize(value, ProductJson.Options));
     }
 
