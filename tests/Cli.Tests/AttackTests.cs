@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ThrottleCluster.Cli.Tests.Support;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Cli.Tests;
 
@@ -18,7 +19,7 @@ public sealed partial class AttackTests : IDisposable
     public async Task A_small_flood_is_counted_at_the_pickup_directory_and_summarised_as_json()
     {
         var result = await CliRun.RunAsync(
-            "attack", "--api", $"http://127.0.0.1:{FreePort.Next()}", "--api-dll", ApiBuild(),
+            "attack", "--api", $"http://127.0.0.1:{LoopbackPort.Free()}", "--api-dll", ApiBuild(),
             "--work-dir", _work.FullName, "--accounts", "500", "--requests", "200", "--legit-every", "50", "--domains", "10",
             "--concurrency", "8", "--drain-seconds", "60", "--drain-quiet-seconds", "2");
         Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
@@ -71,7 +72,7 @@ public sealed partial class AttackTests : IDisposable
         var crashing = Path.Combine(_work.FullName, "NotAnApi.dll");
         await File.WriteAllTextAsync(crashing, "not a program");
         // A work directory of its own: the first run above left its fresh pickup directory, named by the second.
-        var crashed = await CliRun.RunAsync("attack", "--api", $"http://127.0.0.1:{FreePort.Next()}", "--api-dll", crashing, "--work-dir", Path.Combine(_work.FullName, "crash"), "--accounts", "10", "--requests", "10");
+        var crashed = await CliRun.RunAsync("attack", "--api", $"http://127.0.0.1:{LoopbackPort.Free()}", "--api-dll", crashing, "--work-dir", Path.Combine(_work.FullName, "crash"), "--accounts", "10", "--requests", "10");
         Assert.Equal(ExitCodes.Unreachable, crashed.ExitCode);
         Assert.Contains("throttlectl: the Api exited with ", crashed.Error);
 

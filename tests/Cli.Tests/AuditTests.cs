@@ -1,12 +1,11 @@
 using ThrottleCluster.Cli.Tests.Support;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Cli.Tests;
 
 /// <summary><c>audit tail</c>: rejected decisions appear with the silo's hashed keys, never the raw address.</summary>
 public sealed class AuditTests(SiloFixture silo) : IClassFixture<SiloFixture>
 {
-    private static readonly TimeSpan FollowDeadline = TimeSpan.FromSeconds(20);
-
     [Fact]
     public async Task Audit_tail_shows_a_rejected_decision_with_hashed_keys()
     {
@@ -24,7 +23,7 @@ public sealed class AuditTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Contains("keys.domain=example.com", line);
         Assert.DoesNotContain(ip, tail);
         Assert.DoesNotContain("audited51", tail);
-        Assert.StartsWith($"# silo {silo.Address}: ", tail);
+        Assert.StartsWith($"# silo {silo.SiloAddress}: ", tail);
     }
 
     [Fact]
@@ -39,10 +38,9 @@ public sealed class AuditTests(SiloFixture silo) : IClassFixture<SiloFixture>
         var follow = Throttlectl.RunAsync(["audit", "tail", "--follow", .. silo.Connection], new CliIo(shared, error, _ => null), stop.Token);
 
         // Wait until the first poll has been printed, so the decision is new to the follower.
-        var deadline = DateTime.UtcNow + FollowDeadline;
-        while (!Printed().Contains("# silo ")) await WaitAsync(deadline, follow);
+        await Eventually.HoldsAsync(() => Following() && Printed().Contains("# silo "), "the follower printed its first poll");
         var requestId = (await silo.DecideAsync(ip, "followed52@example.com")).GetProperty("requestId").GetString()!;
-        while (!Printed().Contains(requestId)) await WaitAsync(deadline, follow);
+        await Eventually.HoldsAsync(() => Following() && Printed().Contains(requestId), "the follower printed the new decision");
 
         stop.Cancel();
         Assert.Equal(ExitCodes.Ok, await follow);
@@ -54,12 +52,11 @@ public sealed class AuditTests(SiloFixture silo) : IClassFixture<SiloFixture>
         {
             lock (shared) return output.ToString();
         }
-    }
 
-    private static async Task WaitAsync(DateTime deadline, Task<int> follow)
-    {
-        Assert.False(follow.IsCompleted, $"follow ended by itself with exit {(follow.IsCompleted ? follow.Result : -1)}");
-        Assert.True(DateTime.UtcNow < deadline, $"nothing printed within {FollowDeadline}");
-        await Task.Delay(50);
+        bool Following()
+        {
+            Assert.False(follow.IsCompleted, $"follow ended by itself with exit {(follow.IsCompleted ? follow.Result : -1)}: {error}");
+            return true;
+        }
     }
 }

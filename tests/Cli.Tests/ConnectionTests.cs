@@ -1,4 +1,5 @@
 using ThrottleCluster.Cli.Tests.Support;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Cli.Tests;
 
@@ -44,7 +45,7 @@ public sealed class ConnectionTests(SiloFixture silo) : IClassFixture<SiloFixtur
     [Fact]
     public async Task An_unreachable_silo_is_one_line_and_exit_3_without_a_stack_trace()
     {
-        var closed = FreePort.Next();
+        var closed = LoopbackPort.Free();
         var result = await CliRun.RunAsync("grain", "inspect", "account", "a@example.com", "--silo", $"http://127.0.0.1:{closed}", "--api-key", "k");
         Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
         Assert.Equal("", result.Out);

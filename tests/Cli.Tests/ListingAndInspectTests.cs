@@ -65,17 +65,30 @@ public sealed partial class ListingAndInspectTests(SiloFixture silo) : IClassFix
     {
         const string ip = "192.0.2.44";
         var fresh = await silo.OkAsync("grain", "inspect", "ip", ip);
-        Assert.Matches(Row("version", "0"), fresh);
+        Assert.Matches(Row("grain", $"ip/{ip}"), fresh);
+        Assert.Matches(Row("exists", "false"), fresh);
+        Assert.Matches(Row("storedBytes", "0"), fresh);
+        Assert.Matches(Row("expiresAt", "null"), fresh);
         Assert.Matches(Row("state", "null"), fresh);
 
         for (var i = 0; i < 3; i++) await silo.DecideAsync(ip, $"counted44-{i}@example.com");
 
         var counted = await silo.OkAsync("grain", "inspect", "ip", ip);
         Assert.Matches(Row("grain", $"ip/{ip}"), counted);
-        Assert.Matches(Row("version", "3"), counted);
+        Assert.Matches(Row("exists", "true"), counted);
+        Assert.InRange(int.Parse(Value(counted, "storedBytes"), CultureInfo.InvariantCulture), 1, 199);
+        Assert.True(DateTimeOffset.Parse(Value(counted, "expiresAt"), CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow, counted);
         Assert.Matches(Row("state.day.current", "3"), counted);
         Assert.Matches(Row("state.accounts.current.count", "3"), counted);
         Assert.Matches(Row("state.listing", "None"), counted);
+    }
+
+    /// <summary>The value in the table row of <paramref name="field"/>.</summary>
+    private static string Value(string table, string field)
+    {
+        var match = Regex.Match(table, $@"│ {Regex.Escape(field)}\s*│ (\S+)\s*│");
+        Assert.True(match.Success, $"no row {field} in\n{table}");
+        return match.Groups[1].Value;
     }
 
     [Fact]

@@ -1,5 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
 using ThrottleCluster.Api.Dashboard;
-using ThrottleCluster.Api.Tests.Support;
 
 namespace ThrottleCluster.Dashboard.Tests;
 
@@ -10,7 +10,7 @@ public sealed class DecayingTopListTests
     [Fact]
     public void Weights_count_sightings_and_halve_every_half_life()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var list = new DecayingTopList(10, HalfLife, time);
         for (var i = 0; i < 8; i++) list.Add("a");
         list.Add("b");
@@ -26,7 +26,7 @@ public sealed class DecayingTopListTests
     [Fact]
     public void Memory_stays_bounded_and_a_heavy_key_survives_a_churn_of_new_ones()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var list = new DecayingTopList(100, HalfLife, time);
         for (var i = 0; i < 50; i++) list.Add("203.0.113.0/24");
         for (var i = 0; i < 20_000; i++)
@@ -42,7 +42,7 @@ public sealed class DecayingTopListTests
     [Fact]
     public void Days_of_quiet_neither_overflow_the_weights_nor_keep_forgotten_keys()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var list = new DecayingTopList(10, HalfLife, time);
         list.Add("old.example");
         for (var hour = 0; hour < 72; hour++)

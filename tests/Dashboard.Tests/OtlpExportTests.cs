@@ -1,7 +1,9 @@
+extern alias silo;
+
 using System.Text;
 using ThrottleCluster.Dashboard.Tests.Support;
-using ThrottleCluster.Runtime.Testing;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Tests.Support;
+using SiloProgram = silo::Program;
 
 namespace ThrottleCluster.Dashboard.Tests;
 
@@ -27,7 +29,7 @@ public sealed class OtlpExportTests
         var export = receiver.Requests.First(r => Contains(r.Body, "tc.api.decisions"));
         Assert.Equal("/v1/metrics", export.Path);
         Assert.Equal("application/x-protobuf", export.ContentType);
-        // The embedded silo's meters travel with the Api's: one process, one export.
+        // The global breaker gauge is the Api's own (it asks the global grain): one process, one export.
         await Eventually.HoldsAsync(() => Task.FromResult(receiver.Requests.Any(r => Contains(r.Body, "tc.global.breaker_stage"))),
             "an export carrying the global breaker stage");
     }
@@ -36,18 +38,12 @@ public sealed class OtlpExportTests
     public async Task A_silo_exports_its_metrics_to_the_otlp_receiver()
     {
         using var receiver = new OtlpReceiver();
-        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions
+        await using var host = KestrelHost<SiloProgram>.Start(new Dictionary<string, string>
         {
-            SiloCount = 1,
-            Configuration =
-            {
-                ["Telemetry:OtlpEndpoint"] = receiver.BaseUrl + "/v1/metrics",
-                ["Telemetry:OtlpExportInterval"] = "00:00:00.5",
-            },
-            ConfigureSilo = builder => builder.AddThrottleSilo(),
-            MapSilo = app => app.MapThrottleSilo(),
+            ["Telemetry:OtlpEndpoint"] = receiver.BaseUrl + "/v1/metrics",
+            ["Telemetry:OtlpExportInterval"] = "00:00:00.5",
         });
-        using var http = new HttpClient { BaseAddress = cluster.Silos[0].Address };
+        using var http = host.CreateHttpClient();
         using var decision = await http.PostAsync("/v1/decisions",
             new StringContent("""{"clientIp":"192.0.2.9","login":"someone@example.com"}""", Encoding.UTF8, "application/json"));
         decision.EnsureSuccessStatusCode();
@@ -58,14 +54,11 @@ public sealed class OtlpExportTests
     }
 
     [Fact]
-    public async Task An_endpoint_that_is_not_an_absolute_http_url_stops_a_silo_at_start_up()
+    public void An_endpoint_that_is_not_an_absolute_http_url_stops_a_silo_at_start_up()
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestCluster.StartAsync(new TestClusterOptions
+        var error = Assert.ThrowsAny<Exception>(() => KestrelHost<SiloProgram>.Start(new Dictionary<string, string>
         {
-            SiloCount = 1,
-            Configuration = { ["Telemetry:OtlpEndpoint"] = "udp://127.0.0.1:4318" },
-            ConfigureSilo = builder => builder.AddThrottleSilo(),
-            MapSilo = app => app.MapThrottleSilo(),
+            ["Telemetry:OtlpEndpoint"] = "udp://127.0.0.1:4318",
         }));
         var message = Messages(error);
         Assert.Contains("Telemetry:OtlpEndpoint", message);

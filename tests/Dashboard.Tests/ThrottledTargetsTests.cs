@@ -1,7 +1,7 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using ThrottleCluster.Api.Dashboard;
 using ThrottleCluster.Api.Gate;
-using ThrottleCluster.Api.Tests.Support;
 using ThrottleCluster.Grains.Abstractions;
 
 namespace ThrottleCluster.Dashboard.Tests;
@@ -11,7 +11,7 @@ public sealed class ThrottledTargetsTests
     [Fact]
     public void Sources_are_kept_as_their_network_and_domains_only_when_a_domain_rule_denied()
     {
-        var targets = new ThrottledTargets(new ManualTime());
+        var targets = new ThrottledTargets(new FakeTimeProvider());
         targets.Record(Request("203.0.113.77", "victim.example"), GateDecision.RejectSource(TimeSpan.FromMinutes(1)));
         targets.Record(Request("2001:db8:1:2:3:4:5:6", "victim.example"), new GateDecision(GateVerdict.Suppress, Denied: new Findings(Ip: Rule.Burst)));
         targets.Record(Request("198.51.100.5", "victim.example"), new GateDecision(GateVerdict.Suppress, Denied: new Findings(Domain: Rule.Budget)));
@@ -25,7 +25,7 @@ public sealed class ThrottledTargetsTests
     [Fact]
     public void A_domain_the_keys_refuse_is_left_out_without_failing_the_request()
     {
-        var targets = new ThrottledTargets(new ManualTime());
+        var targets = new ThrottledTargets(new FakeTimeProvider());
         targets.Record(Request("203.0.113.77", "bad domain{}.example"), new GateDecision(GateVerdict.Suppress, Denied: new Findings(Domain: Rule.Budget)));
 
         Assert.Empty(targets.Domains.Top(10));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -254,6 +255,11 @@ public static class AttackSimulator
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
         foreach (var a in new[] { dll, "--contentRoot", Path.GetDirectoryName(dll)!, "--urls", $"http://127.0.0.1:{port}" }) psi.ArgumentList.Add(a);
+        // Embedded: the Api hosts an Orleans silo of its own, on free loopback ports rather than the
+        // defaults, which a silo already running on this machine may hold.
+        psi.Environment["Cluster__Provider"] = "Localhost";
+        psi.Environment["Cluster__SiloPort"] = FreeLoopbackPort().ToString(CultureInfo.InvariantCulture);
+        psi.Environment["Cluster__GatewayPort"] = FreeLoopbackPort().ToString(CultureInfo.InvariantCulture);
         psi.Environment["Accounts__File"] = accountsFile;
         psi.Environment["Email__PickupDirectory"] = mailDir;
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
@@ -265,6 +271,13 @@ public static class AttackSimulator
         p.BeginOutputReadLine(); p.BeginErrorReadLine();
         report($"started the Api: pid {p.Id}, {o.Api}, log {Path.Combine(o.WorkDir, $"api-{p.Id}.log")}");
         return p;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task WaitHealthyAsync(HttpClient http, Process? api, Action<string> report)

@@ -1,30 +1,29 @@
 using System.Text.Json;
-using ThrottleCluster.EndToEnd.Tests.Support;
 
 namespace ThrottleCluster.Dashboard.Tests.Support;
 
 /// <summary>
-/// The Api from its own Program in embedded mode on real Kestrel (127.0.0.1, an ephemeral port),
-/// with test accounts, mail to a temporary pickup directory and the given settings on top.
+/// The Api from its own Program on real Kestrel (127.0.0.1, an ephemeral port), embedded unless the
+/// settings name a cluster, with test accounts, mail to a temporary pickup directory and the given
+/// settings on top.
 /// </summary>
 public sealed class DashboardApi : IAsyncDisposable
 {
     public static readonly string[] AccountEmails = ["alice@example.com", "bob@example.com", "carol@example.org", "dave@example.net"];
 
+    private readonly KestrelHost<Program> _host;
     private readonly string _directory;
 
-    private DashboardApi(ApiHost host, string directory)
+    private DashboardApi(KestrelHost<Program> host, string directory)
     {
-        Host = host;
+        _host = host;
         _directory = directory;
-        Client = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(30) };
+        Client = host.CreateHttpClient();
     }
-
-    public ApiHost Host { get; }
 
     public HttpClient Client { get; }
 
-    public Uri Address => Host.Address;
+    public Uri Address => _host.Address;
 
     public static DashboardApi Start(IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -41,7 +40,7 @@ public sealed class DashboardApi : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
         try
         {
-            return new DashboardApi(ApiHost.Start(values), directory);
+            return new DashboardApi(KestrelHost<Program>.Start(values), directory);
         }
         catch
         {
@@ -65,7 +64,7 @@ public sealed class DashboardApi : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await Host.DisposeAsync();
+        await _host.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);
