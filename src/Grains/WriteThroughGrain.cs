@@ -149,10 +149,7 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
     {
         var grain = this.GetGrainId().ToString();
         if (storage.State?.Value is not { } value) return new GrainInspection(grain, false, 0, null, "null");
-        // Providers read back the stored bytes, not the expiry they were written with (an inspection
-        // always reads); that expiry follows from the state itself, as it did at the write.
-        var now = time.GetUtcNow();
-        return new GrainInspection(grain, true, StateFormats.Serialize(storage.State).Length, now + TimeToLive(value, now),
+        return new GrainInspection(grain, true, StateFormats.Serialize(storage.State).Length, storage.State.ExpiresAt,
             JsonSerializer.Serialize(value, ProductJson.Options));
     }
 
