@@ -23,5 +23,5 @@ public sealed class GlobalGrain(
 
     public Task Release(Receipt receipt) => Run(new GlobalCommand.Release(receipt));
 
-    public Task<SurgeStage> Stage() => Task.FromResult(GlobalLogic.Stage(Current, Time.GetUtcNow()));
+    public Task<GlobalStatus> Status() => Task.FromResult(new GlobalStatus(GlobalLogic.Stage(Current, Time.GetUtcNow()), policies.Current.Global.PerMinute));
 }

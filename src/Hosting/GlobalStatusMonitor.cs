@@ -1,13 +1,12 @@
-using ThrottleCluster.Grains;
 using ThrottleCluster.Grains.Abstractions;
 
 namespace ThrottleCluster.Hosting;
 
 /// <summary>
-/// Asks the global grain for its breaker stage every <see cref="Interval"/>. Decisions never wait
+/// Asks the global grain for its breaker stage and budget every <see cref="Interval"/>. Decisions never wait
 /// for it; gauges, the dashboard and <c>GET /v1/status</c> read the last answer.
 /// </summary>
-public sealed class GlobalStatusMonitor(IGrainFactory grains, ThrottlePolicyStore policies, DecisionMetrics decisions, TimeProvider time,
+public sealed class GlobalStatusMonitor(IGrainFactory grains, DecisionMetrics decisions, TimeProvider time,
     ILogger<GlobalStatusMonitor> logger) : PeriodicRefresh(Interval, time, logger), IGlobalStatus
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
@@ -21,8 +20,9 @@ public sealed class GlobalStatusMonitor(IGrainFactory grains, ThrottlePolicyStor
 
     public override async Task RefreshAsync(CancellationToken ct)
     {
-        var stage = await grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey).Stage();
+        // The budget as the global grain enforces it: an Api's own configuration may differ from the silos'.
+        var global = await grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey).Status();
         var now = Time.GetUtcNow();
-        _current = ServiceStatus.Of(stage, policies.Current.Global.PerMinute, _granted.Sample(now, decisions.Total(Verdict.Send)), now);
+        _current = ServiceStatus.Of(global.Stage, global.BudgetPerMinute, _granted.Sample(now, decisions.Total(Verdict.Send)), now);
     }
 }

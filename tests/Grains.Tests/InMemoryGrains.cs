@@ -222,10 +222,10 @@ public sealed class InMemoryGrains(ThrottlePolicy policy, TimeProvider time) : I
 
         public Task Release(Receipt receipt) => Run("release", new GlobalCommand.Release(Across(receipt)));
 
-        public Task<SurgeStage> Stage()
+        public Task<GlobalStatus> Status()
         {
-            Record("stage");
-            return Task.FromResult(Across(GlobalLogic.Stage(Current, Now)));
+            Record("status");
+            return Task.FromResult(Across(new GlobalStatus(GlobalLogic.Stage(Current, Now), _policy.PerMinute)));
         }
     }
 }

@@ -12,10 +12,14 @@ public interface IGlobalGrain : IInspectableGrain
     [Alias("release")]
     Task Release(Receipt receipt);
 
-    /// <summary>The breaker's stage now; changes nothing.</summary>
-    [Alias("stage")]
-    Task<SurgeStage> Stage();
+    /// <summary>The breaker's stage now and the budget the grain enforces; changes nothing.</summary>
+    [Alias("status")]
+    Task<GlobalStatus> Status();
 }
+
+/// <param name="BudgetPerMinute">The global budget of the policy the grain's silo decides with.</param>
+[GenerateSerializer, Immutable, Alias("tc.global-status")]
+public sealed record GlobalStatus(SurgeStage Stage, int BudgetPerMinute);
 
 /// <summary>The global surge breaker's stages.</summary>
 [GenerateSerializer, Alias("tc.surge-stage")]
