@@ -4,10 +4,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using ThrottleCluster.Api.Endpoints;
-using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Tests.Support;
 using ThrottleCluster.Silo.Tests.Support;
 
@@ -39,13 +37,8 @@ public sealed class HostileLoggingTests
     [Fact]
     public async Task Resets_refusals_and_verifications_log_no_email_address_or_token_at_any_level()
     {
-        await using var api = new ApiFactory { UseManualTime = false };
-        api.ExtraServices = services =>
-        {
-            services.RemoveAll<IResetGate>();
-            services.AddSingleton<IResetGate, InProcessResetGate>();
-            services.AddSingleton<IStartupFilter>(new LoopbackPeer());
-        };
+        await using var api = new ApiFactory { UseManualTime = false, UseTestGate = false };
+        api.ExtraServices = services => services.AddSingleton<IStartupFilter>(new LoopbackPeer());
         var logs = new HostileTraceLogs();
         await using var host = api.WithWebHostBuilder(builder => builder.ConfigureLogging(logging =>
         {
