@@ -7,8 +7,7 @@ namespace ThrottleCluster.Hosting;
 /// Orleans logs grain ids at Debug and Trace, on every activation, lookup and message, and the
 /// product's grain keys are email addresses and client addresses. So whatever level a host's
 /// logging configuration (or a provider's own filter) asks for, Orleans' categories log from
-/// Information up: every rule that would let them lower gets a rule after it, as specific, that stops
-/// at Information.
+/// Information up; a stricter level configured for them stays.
 /// </summary>
 internal sealed class OrleansLogFloor : IPostConfigureOptions<LoggerFilterOptions>
 {
@@ -19,15 +18,19 @@ internal sealed class OrleansLogFloor : IPostConfigureOptions<LoggerFilterOption
 
     public void PostConfigure(string? name, LoggerFilterOptions options)
     {
-        var floors = options.Rules
-            .Where(rule => rule.LogLevel is null or < LogLevel.Information && CoversOrleans(rule.CategoryName))
-            .Select(rule => new LoggerFilterRule(rule.ProviderName, IsOrleans(rule.CategoryName) ? rule.CategoryName : Category, LogLevel.Information, null))
-            .Append(new LoggerFilterRule(null, Category, LogLevel.Information, null))
-            .ToList();
-        foreach (var floor in floors) options.Rules.Add(floor);
+        var rules = options.Rules;
+        var floors = new List<LoggerFilterRule>();
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var rule = rules[i];
+            if (rule.LogLevel is >= LogLevel.Information) continue;
+            if (rule.CategoryName?.StartsWith(Category, StringComparison.Ordinal) == true)
+                rules[i] = new LoggerFilterRule(rule.ProviderName, rule.CategoryName, LogLevel.Information, rule.Filter);
+            else if (rule.CategoryName is null || Category.StartsWith(rule.CategoryName, StringComparison.Ordinal))
+                floors.Add(new LoggerFilterRule(rule.ProviderName, Category, LogLevel.Information, null)); // more specific than the rule it floors
+        }
+        if (options.MinLevel < LogLevel.Information) floors.Add(new LoggerFilterRule(null, Category, LogLevel.Information, null));
+        // First, so that a rule configured for the same provider and category (now at Information or above) wins the tie.
+        foreach (var floor in floors) rules.Insert(0, floor);
     }
-
-    private static bool IsOrleans(string? category) => category?.StartsWith(Category, StringComparison.Ordinal) == true;
-
-    private static bool CoversOrleans(string? category) => category is null || IsOrleans(category) || Category.StartsWith(category, StringComparison.Ordinal);
 }
