@@ -28,6 +28,7 @@ public static class ThrottleClientConfiguration
         }
         client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = settings.ResponseTimeout);
+        OrleansLogFloor.AddTo(client.Services);
         return client;
     }
 }

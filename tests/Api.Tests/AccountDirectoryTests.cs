@@ -12,6 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Tests.Support;
+using ThrottleCluster.Tests.Support;
 using Xunit.Abstractions;
 
 namespace ThrottleCluster.Api.Tests;
@@ -176,8 +177,7 @@ public sealed class AccountDirectoryTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.Accepted, existing.StatusCode);
             Assert.Equal(await existing.Content.ReadAsStringAsync(), await missing.Content.ReadAsStringAsync());
             Assert.Equal(2, lookup.Calls);
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (api.MailFiles().Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            await Eventually.HoldsAsync(() => api.MailFiles().Count > 0, "the email for the account the lookup found", TimeSpan.FromSeconds(20));
             Assert.Equal("alice@example.com", Eml.Read(Assert.Single(api.MailFiles())).Headers["To"]);
         }
         await using (var api = await ApiServer.StartAsync(new Dictionary<string, string?> { ["Accounts:LookupUrl"] = lookup.Url("/broken") }))

@@ -1,11 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThrottleCluster.Api.Email;
-using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Tests.Support;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 namespace ThrottleCluster.Api.Tests;
 
@@ -35,11 +33,33 @@ public sealed class ConfigurationTests
     [InlineData("Network:TrustedProxies", "10.0.0.0/8,banana", "Network:TrustedProxies must be a list of CIDR ranges such as 10.0.0.0/8 (was 'banana'")]
     [InlineData("Accounts:File", "/nonexistent/accounts.json", "Accounts:File names a file that does not exist (was '/nonexistent/accounts.json')")]
     [InlineData("Accounts:LookupUrl", "ftp://accounts", "Accounts:LookupUrl must be an absolute http or https URL (was 'ftp://accounts')")]
-    [InlineData("Storage:Redis", "127.0.0.1:6379,bogus=1", "Storage:Redis is not a valid StackExchange.Redis connection string (was '127.0.0.1:6379,bogus=1')")]
+    [InlineData("Cluster:Provider", "Mongo", "Cluster:Provider must be one of Localhost, Redis, AzureStorage (was 'Mongo')")]
+    [InlineData("Cluster:SiloPort", "0", "Cluster:SiloPort must be a port from 1 to 65535 (was '0')")]
+    [InlineData("Cluster:GatewayPort", "http", "Cluster:GatewayPort must be a port from 1 to 65535 (was 'http')")]
+    [InlineData("Cluster:ResponseTimeout", "forever", "Cluster:ResponseTimeout must be a duration from 00:00:00.1 to 00:05:00 (was 'forever')")]
+    [InlineData("Cluster:AdvertisedAddress", "silo.example", "Cluster:AdvertisedAddress must be an IP address (was 'silo.example')")]
+    [InlineData("Throttle:AccountHashSecret", "0", "Throttle:AccountHashSecret must be a non-zero 64-bit number, decimal or 0x-hex (was '0')")]
     public async Task An_invalid_value_stops_startup_naming_the_key_and_the_value(string key, string? value, string message)
     {
         var failure = await StartupFailure(new() { [key] = value });
         Assert.Contains(message, failure);
+    }
+
+    [Theory]
+    [InlineData(null, "Cluster:Redis must be set with Cluster:Provider=Redis")]
+    // Named, not quoted: a connection string may hold a password.
+    [InlineData("127.0.0.1:6379,bogus=1", "Cluster:Redis is not a StackExchange.Redis connection string: Keyword 'bogus' is not supported")]
+    public async Task An_unusable_Redis_cluster_stops_startup_naming_the_key(string? redis, string message)
+    {
+        var failure = await StartupFailure(new() { ["Cluster:Provider"] = "Redis", ["Cluster:Redis"] = redis, ["Throttle:AccountHashSecret"] = "0x5eed" });
+        Assert.Contains(message, failure);
+    }
+
+    [Fact]
+    public async Task A_cluster_without_an_account_hash_secret_stops_startup_saying_so()
+    {
+        var failure = await StartupFailure(new() { ["Cluster:Provider"] = "Redis", ["Cluster:Redis"] = "127.0.0.1:1" });
+        Assert.Contains("Throttle:AccountHashSecret must be set in a cluster, the same on every silo and Api", failure);
     }
 
     [Fact]
@@ -53,13 +73,6 @@ public sealed class ConfigurationTests
             ["Email:Smtp:Password"] = "secret",
         });
         Assert.Contains("Email:Smtp:StartTls must be true when Email:Smtp:User is set", failure);
-    }
-
-    [Fact]
-    public async Task Without_a_gate_startup_says_what_is_missing()
-    {
-        var failure = await StartupFailure([], services => services.RemoveAll<IResetGate>());
-        Assert.Contains("No IResetGate is registered: call AddResetGate", failure);
     }
 
     [Fact]
@@ -83,7 +96,7 @@ public sealed class ConfigurationTests
         api.Settings.Remove("Email:ResetUrlTemplate");
         api.Settings.Remove("Email:Smtp:From");
         var client = api.CreateClient();
-        Assert.Contains("\"storage\":\"MemoryGrainStorage\"", await client.GetStringAsync("/healthz"));
+        Assert.Equal("""{"status":"ok","checks":["grain storage"]}""", await client.GetStringAsync("/healthz"));
         Assert.IsType<PickupDirectoryEmailSender>(api.Services.GetRequiredService<IEmailSender>());
         var answer = await client.PostAsJsonAsync("/v1/password-resets", new { login = "alice@example.com" });
         Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);

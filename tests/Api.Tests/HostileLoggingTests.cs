@@ -4,10 +4,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using ThrottleCluster.Api.Endpoints;
-using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Tests.Support;
 using ThrottleCluster.Silo.Tests.Support;
 
@@ -39,13 +37,8 @@ public sealed class HostileLoggingTests
     [Fact]
     public async Task Resets_refusals_and_verifications_log_no_email_address_or_token_at_any_level()
     {
-        await using var api = new ApiFactory { UseManualTime = false };
-        api.ExtraServices = services =>
-        {
-            services.RemoveAll<IResetGate>();
-            services.AddSingleton<IResetGate, InProcessResetGate>();
-            services.AddSingleton<IStartupFilter>(new LoopbackPeer());
-        };
+        await using var api = new ApiFactory { UseManualTime = false, UseTestGate = false };
+        api.ExtraServices = services => services.AddSingleton<IStartupFilter>(new LoopbackPeer());
         var logs = new HostileTraceLogs();
         await using var host = api.WithWebHostBuilder(builder => builder.ConfigureLogging(logging =>
         {
@@ -95,5 +88,33 @@ public sealed class HostileLoggingTests
             Assert.DoesNotContain(secret, logText, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain(secret, metrics, StringComparison.OrdinalIgnoreCase);
         }
+    }
+
+    [Theory]
+    [InlineData("Orleans", "Trace")]
+    [InlineData("Orleans.Runtime", "Debug")]
+    [InlineData("Orleans.Runtime.Catalog", "Trace")]
+    public async Task Orleans_logs_nothing_below_Information_however_low_its_level_is_set(string category, string level)
+    {
+        // Orleans' Debug and Trace lines name grains, whose keys are email addresses and client addresses.
+        await using var api = new ApiFactory();
+        api.Settings["Logging:LogLevel:Default"] = "Trace";
+        api.Settings[$"Logging:LogLevel:{category}"] = level;
+        api.CreateClient();
+        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Runtime.Catalog");
+        Assert.False(logger.IsEnabled(LogLevel.Debug));
+        Assert.True(logger.IsEnabled(LogLevel.Information));
+        Assert.True(api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ThrottleCluster.Api").IsEnabled(LogLevel.Trace));
+    }
+
+    [Fact]
+    public async Task A_stricter_level_set_for_Orleans_stays()
+    {
+        await using var api = new ApiFactory();
+        api.Settings["Logging:LogLevel:Orleans.Runtime"] = "Error";
+        api.CreateClient();
+        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Runtime.Catalog");
+        Assert.False(logger.IsEnabled(LogLevel.Warning));
+        Assert.True(logger.IsEnabled(LogLevel.Error));
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Tests.Support;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Api.Tests;
 
@@ -25,7 +26,7 @@ public sealed class LaterLookTests : IAsyncLifetime
 
     private async Task WaitForLooksAsync(int count)
     {
-        for (var i = 0; i < 400 && _api.Gate.Requests.Count < count; i++) await Task.Delay(50);
+        await Eventually.HoldsAsync(() => _api.Gate.Requests.Count >= count, $"{count} looks at the gate", TimeSpan.FromSeconds(20));
         Assert.Equal(count, _api.Gate.Requests.Count);
     }
 

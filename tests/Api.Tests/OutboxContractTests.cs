@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
-using StackExchange.Redis;
+using Microsoft.Extensions.Time.Testing;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tests.Support;
+using ThrottleCluster.Hosting.Storage;
 
 namespace ThrottleCluster.Api.Tests;
 
@@ -22,7 +22,7 @@ public abstract class OutboxContractTests
         MaxDeadLetters = 2,
     };
 
-    protected readonly ManualTime Time = new();
+    protected readonly FakeTimeProvider Time = new(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
     protected readonly OutboxStatistics Statistics = new();
 
     /// <summary>A fresh, empty outbox; several calls in one test share the same queue.</summary>
@@ -253,12 +253,13 @@ public sealed class MemoryOutboxTests : OutboxContractTests
     protected override IOutbox Create() => new MemoryOutbox(Microsoft.Extensions.Options.Options.Create(Options), Time, Statistics);
 }
 
-public abstract class RedisOutboxContractTests(IConnectionMultiplexer connection) : OutboxContractTests
+/// <summary>The contract on a real engine, through the process's kind of connection to it (<see cref="RedisEngine"/>).</summary>
+public abstract class RedisOutboxContractTests(RedisEngine engine) : OutboxContractTests
 {
     private readonly string _prefix = $"test:{Guid.NewGuid():N}";
 
     protected override IOutbox Create()
-        => new RedisOutbox(connection.GetDatabase(), new OutboxOptions
+        => new RedisOutbox(engine, Microsoft.Extensions.Options.Options.Create(new OutboxOptions
         {
             MaxAttempts = Options.MaxAttempts,
             RetryDelay = Options.RetryDelay,
@@ -266,7 +267,7 @@ public abstract class RedisOutboxContractTests(IConnectionMultiplexer connection
             VisibilityTimeout = Options.VisibilityTimeout,
             MaxDeadLetters = Options.MaxDeadLetters,
             KeyPrefix = _prefix,
-        }, Time, Statistics);
+        }), Time, Statistics);
 
     [Fact]
     public async Task Another_instance_recovers_what_a_crashed_instance_claimed()
@@ -288,13 +289,13 @@ public abstract class RedisOutboxContractTests(IConnectionMultiplexer connection
     public async Task An_unreadable_item_is_dead_lettered_not_retried_forever()
     {
         var outbox = (RedisOutbox)Create();
-        await connection.GetDatabase().ListLeftPushAsync($"{{{_prefix}}}:pending", "not json");
+        await engine.Connection.GetDatabase().ListLeftPushAsync($"{{{_prefix}}}:pending", "not json");
         await outbox.EnqueueAsync(new ResetEmailJob("job-y", "acct-y", "y@example.com", DateTimeOffset.UnixEpoch), default);
         Assert.Equal("job-y", (await outbox.TryClaimAsync(default))!.Job.Id);
         Assert.Equal(1, (await outbox.GetCountsAsync(default)).Dead);
     }
 }
 
-public sealed class GarnetOutboxTests(GarnetFixture garnet) : RedisOutboxContractTests(garnet.Connection), IClassFixture<GarnetFixture>;
+public sealed class GarnetOutboxTests(GarnetFixture garnet) : RedisOutboxContractTests(garnet.Engine), IClassFixture<GarnetFixture>;
 
-public sealed class RedisOutboxTests(RedisFixture redis) : RedisOutboxContractTests(redis.Connection), IClassFixture<RedisFixture>;
+public sealed class RedisOutboxTests(RedisFixture redis) : RedisOutboxContractTests(redis.Engine), IClassFixture<RedisFixture>;

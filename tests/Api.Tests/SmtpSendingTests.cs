@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using ThrottleCluster.Api.Email;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tests.Support;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Api.Tests;
 
@@ -66,8 +67,7 @@ public sealed class SmtpSendingTests : IAsyncLifetime
         using var client = api.CreateClient();
         await client.PostAsJsonAsync("/v1/password-resets", new { login = "alice@example.com" });
         var monitor = api.Services.GetRequiredService<IOutboxMonitor>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await monitor.GetCountsAsync(default)).Dead == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await Eventually.HoldsAsync(async () => (await monitor.GetCountsAsync(default)).Dead > 0, "the job dead-lettered", TimeSpan.FromSeconds(30));
 
         Assert.Equal(new OutboxCounts(0, 0, 0, 1), await monitor.GetCountsAsync(default));
         Assert.Equal(1, monitor.Statistics.Retried);

@@ -8,7 +8,7 @@ namespace ThrottleCluster.Api.Gate;
 /// <summary>
 /// Decides whether a reset email may leave. The Api asks it for every well-formed request,
 /// whether or not the account exists, so the work done (and the time taken) does not depend on it.
-/// Registered by <c>AddResetGate</c>: in-process grains in embedded mode, silos in cluster mode.
+/// Registered by <c>AddResetFrontEnd</c>: the reset gate in this process, over the embedded silo's grains or, through the Orleans client, the cluster's.
 /// </summary>
 public interface IResetGate
 {

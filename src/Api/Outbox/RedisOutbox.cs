@@ -118,7 +118,7 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
 
     private const int BatchLimit = 500;
 
-    private readonly Func<IDatabase> _database;
+    private readonly IDatabase _database;
     private readonly OutboxOptions _options;
     private readonly TimeProvider _time;
     private readonly OutboxStatistics _statistics;
@@ -127,22 +127,12 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
     private long _nextRecovery;
 
     public RedisOutbox(RedisEngine engine, IOptions<OutboxOptions> options, TimeProvider time, OutboxStatistics statistics)
-        : this(() => engine.Connection.GetDatabase(), options.Value, time, statistics)
     {
-    }
-
-    public RedisOutbox(IDatabase database, OutboxOptions options, TimeProvider time, OutboxStatistics statistics)
-        : this(() => database, options, time, statistics)
-    {
-    }
-
-    private RedisOutbox(Func<IDatabase> database, OutboxOptions options, TimeProvider time, OutboxStatistics statistics)
-    {
-        _database = database;
-        _options = options;
+        _database = engine.Connection.GetDatabase();
+        _options = options.Value;
         _time = time;
         _statistics = statistics;
-        var tag = "{" + options.KeyPrefix + "}";
+        var tag = "{" + _options.KeyPrefix + "}";
         _pending = tag + ":pending";
         _processing = tag + ":processing";
         _claims = tag + ":claims";
@@ -259,7 +249,7 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         return jobs;
     }
 
-    private IDatabase Db => _database();
+    private IDatabase Db => _database;
 
     private RedisKey[] FailKeys => [_processing, _claims, _delayed, _dead, _expired, _deadDropped];
 

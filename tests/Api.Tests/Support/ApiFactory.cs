@@ -1,21 +1,20 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ThrottleCluster.Api.Gate;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Api.Tests.Support;
 
 /// <summary>
-/// The Api in-process (WebApplicationFactory) with a test gate, a manual clock, demo accounts in a
-/// temporary file and mail written to a temporary pickup directory. <see cref="Settings"/> override
-/// configuration keys before the first request.
+/// The Api's Program in-process (WebApplicationFactory) with a test gate, a manual clock, demo
+/// accounts in a temporary file and mail written to a temporary pickup directory. Embedded by
+/// default, so it hosts an Orleans silo: it gets silo and gateway ports of its own, since tests run
+/// in parallel. <see cref="Settings"/> override configuration keys before the first request.
 /// </summary>
-// The type argument only names the Api's assembly (Silo, referenced, has a Program too).
-public sealed class ApiFactory : WebApplicationFactory<InProcessResetGate>
+public sealed class ApiFactory : WebApplicationFactory<Program>
 {
     public const string AccountsJson = """
         [
@@ -38,15 +37,20 @@ public sealed class ApiFactory : WebApplicationFactory<InProcessResetGate>
         Settings["Email:Smtp:From"] = "Example <no-reply@example.com>";
         Settings["Outbox:RetryDelay"] = "00:00:00.05";
         Settings["Outbox:PollInterval"] = "00:00:00.02";
+        Settings["Cluster:SiloPort"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Settings["Cluster:GatewayPort"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public Dictionary<string, string?> Settings { get; } = new();
 
     public TestResetGate Gate { get; } = new();
 
+    /// <summary>Set to false to decide with the Api's own gate (over the embedded silo's grains, or the cluster's).</summary>
+    public bool UseTestGate { get; set; } = true;
+
     public ManualTime Time { get; } = new();
 
-    /// <summary>Set to false to keep the system clock (tests against a real engine's TTLs).</summary>
+    /// <summary>Set to false to keep the system clock (tests against a real engine's TTLs, or silos on the system clock).</summary>
     public bool UseManualTime { get; set; } = true;
 
     public string MailDirectory { get; }
@@ -58,11 +62,12 @@ public sealed class ApiFactory : WebApplicationFactory<InProcessResetGate>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
-        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(Settings));
+        // Host settings, not app configuration: Program reads the Cluster section before it builds the host.
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         builder.ConfigureTestServices(services =>
         {
-            services.AddSingleton<IResetGate>(Gate);
+            if (UseTestGate) services.AddSingleton<IResetGate>(Gate);
             if (UseManualTime) services.AddSingleton<TimeProvider>(Time);
             ExtraServices?.Invoke(services);
         });
@@ -74,14 +79,8 @@ public sealed class ApiFactory : WebApplicationFactory<InProcessResetGate>
     /// <summary>Waits until at least <paramref name="count"/> .eml files are in the pickup directory.</summary>
     public async Task<IReadOnlyList<string>> WaitForMailAsync(int count, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            var files = MailFiles();
-            if (files.Count >= count) return files;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Expected {count} emails in {MailDirectory}, found {files.Count}.");
-            await Task.Delay(20);
-        }
+        await Eventually.HoldsAsync(() => MailFiles().Count >= count, $"{count} emails in {MailDirectory}", timeout ?? TimeSpan.FromSeconds(20));
+        return MailFiles();
     }
 
     public override async ValueTask DisposeAsync()

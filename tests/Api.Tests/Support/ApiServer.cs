@@ -8,12 +8,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ThrottleCluster.Api.Gate;
 using ThrottleCluster.Api.Hosting;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Api.Tests.Support;
 
 /// <summary>
-/// The Api's services and endpoints on a real Kestrel server on 127.0.0.1 (an ephemeral port),
-/// built the way Program builds it, with a test gate. Start-up failures surface as they happen.
+/// The Api on a real Kestrel server on 127.0.0.1 (an ephemeral port), built as Program builds it
+/// (<see cref="ApiHost"/>), with a test gate. Embedded by default, with silo and gateway ports of its
+/// own. Start-up failures surface as they happen.
 /// </summary>
 public sealed class ApiServer : IAsyncDisposable
 {
@@ -51,6 +53,8 @@ public sealed class ApiServer : IAsyncDisposable
             ["Email:Smtp:From"] = "Example <no-reply@example.com>",
             ["Outbox:RetryDelay"] = "00:00:00.05",
             ["Outbox:PollInterval"] = "00:00:00.02",
+            ["Cluster:SiloPort"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
@@ -65,22 +69,23 @@ public sealed class ApiServer : IAsyncDisposable
             else values[key] = value;
         }
         var gate = new TestResetGate();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = directory });
-        builder.Configuration.AddInMemoryCollection(values);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddResetFrontEnd();
-        builder.Services.AddSingleton<IResetGate>(gate);
-        services?.Invoke(builder.Services);
-        var app = builder.Build();
-        app.MapResetFrontEnd();
+        WebApplication? app = null;
         try
         {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = directory });
+            builder.Configuration.AddInMemoryCollection(values);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            builder.AddThrottleApi();
+            builder.Services.AddSingleton<IResetGate>(gate);
+            services?.Invoke(builder.Services);
+            app = builder.Build();
+            app.MapThrottleApi();
             await app.StartAsync();
         }
         catch
         {
-            await app.DisposeAsync();
+            if (app is not null) await app.DisposeAsync();
             Directory.Delete(directory, recursive: true);
             throw;
         }

@@ -5,7 +5,7 @@ namespace ThrottleCluster.Api.Tests.Support;
 
 /// <summary>
 /// A gate for tests only: answers what the test tells it to (by default Send) and records what it
-/// was asked. The real gate is registered by AddResetGate.
+/// was asked. The Api's own gate (ObservedResetGate over InProcessResetGate) is registered by AddResetFrontEnd.
 /// </summary>
 public sealed class TestResetGate : IResetGate
 {

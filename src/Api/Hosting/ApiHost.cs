@@ -1,0 +1,32 @@
+using ThrottleCluster.Hosting;
+
+namespace ThrottleCluster.Api.Hosting;
+
+/// <summary>
+/// The whole Api, as its Program builds it and as tests host it on a server of their own. Embedded
+/// (<c>Cluster:Provider=Localhost</c>): a silo of its own in this process. Otherwise an Orleans
+/// client of the cluster's silos, deciding through the client's grains.
+/// </summary>
+public static class ApiHost
+{
+    /// <exception cref="InvalidOperationException">A <c>Cluster</c> or <c>Throttle</c> value is invalid; the message names key and value.</exception>
+    public static WebApplicationBuilder AddThrottleApi(this WebApplicationBuilder builder)
+    {
+        var cluster = ClusterSettings.Read(builder.Configuration);
+        var policies = ThrottlePolicies.Read(builder.Configuration);
+        if (cluster.IsEmbedded)
+            builder.UseOrleans(silo => silo.UseThrottleClustering(cluster).AddThrottleGrains(cluster, policies));
+        else
+            builder.UseOrleansClient(client => client.UseThrottleClustering(cluster));
+        builder.Services.AddDecisionApi(builder.Configuration, cluster, policies);
+        builder.Services.AddResetFrontEnd(cluster);
+        return builder;
+    }
+
+    public static WebApplication MapThrottleApi(this WebApplication app)
+    {
+        // Embedded, this process is the cluster: it serves the decision API and admin too.
+        if (app.Services.GetRequiredService<ClusterSettings>().IsEmbedded) app.MapDecisionApi();
+        return app.MapResetFrontEnd();
+    }
+}
