@@ -158,7 +158,9 @@ public static class AdminEndpoints
         GrainKinds.Ip => grains.GetGrain<IIpGrain>(ThrottleKeys.Ip(key)),
         GrainKinds.Network => grains.GetGrain<INetworkGrain>(ThrottleKeys.Network(key)),
         GrainKinds.Domain => grains.GetGrain<IDomainGrain>(ThrottleKeys.Domain(key)),
-        GrainKinds.Global => grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey),
+        GrainKinds.Global => key == GrainKinds.GlobalKey
+            ? grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey)
+            : throw new ArgumentException($"The global grain's key is '{GrainKinds.GlobalKey}' (was '{key}')."),
         _ => null,
     };
 

@@ -7,7 +7,10 @@ using ThrottleCluster.Silo.Tests.Support;
 
 namespace ThrottleCluster.Silo.Tests;
 
-/// <summary>Admin endpoints behind <c>X-Api-Key</c>: inspect, listings, policy. Every test uses targets of its own.</summary>
+/// <summary>
+/// Admin endpoints behind <c>X-Api-Key</c>: inspect, listings, policy, audit, and <c>/v1/status</c>.
+/// Every test uses targets of its own; the silo's clock stands still, so listings' times are exact.
+/// </summary>
 public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFactory>
 {
     private const string Key = SiloFactory.ApiKey;
@@ -29,6 +32,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
         { "PUT", "/v1/admin/lists" },
         { "PUT", "/v1/admin/policy" },
         { "GET", "/v1/admin/audit?hours=1" },
+        { "GET", ServiceStatusEndpoint.Path },
     };
 
     [Theory]
@@ -98,16 +102,19 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
     }
 
     [Fact]
-    public async Task Inspect_shows_the_stored_version_and_state()
+    public async Task Inspect_shows_the_stored_state_its_size_and_expiry()
     {
         using (var before = await _client.GetAsync("/v1/admin/grains/account?key=frank@example.com", apiKey: Key))
         {
             var empty = await Http.OkJsonAsync(before);
             Assert.Equal("account/frank@example.com", empty.GetProperty("grain").GetString());
-            Assert.Equal(0, empty.GetProperty("version").GetInt64());
+            Assert.False(empty.GetProperty("exists").GetBoolean());
+            Assert.Equal(0, empty.GetProperty("storedBytes").GetInt32());
+            Assert.Equal(JsonValueKind.Null, empty.GetProperty("expiresAt").ValueKind);
             Assert.Equal(JsonValueKind.Null, empty.GetProperty("state").ValueKind);
         }
 
+        var sent = silo.Time!.GetUtcNow();
         Assert.Equal("Send", (await _client.DecisionAsync("203.0.113.61", "frank@example.com")).Verdict());
         Assert.Equal("Suppress", (await _client.DecisionAsync("203.0.113.61", "frank@example.com")).Verdict());
 
@@ -115,21 +122,26 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
         using var after = await _client.GetAsync("/v1/admin/grains/account?key=%20Frank@EXAMPLE.com", apiKey: Key);
         var snapshot = await Http.OkJsonAsync(after);
         Assert.Equal("account/frank@example.com", snapshot.GetProperty("grain").GetString());
-        Assert.Equal(2, snapshot.GetProperty("version").GetInt64()); // one write per turn
-        Assert.True(snapshot.GetProperty("storedBytes").GetInt32() > 0);
+        Assert.True(snapshot.GetProperty("exists").GetBoolean());
+        Assert.InRange(snapshot.GetProperty("storedBytes").GetInt32(), 1, 199); // compact binary, under 200 bytes
+        Assert.Equal(sent.AddDays(1), snapshot.GetProperty("expiresAt").GetDateTimeOffset()); // the daily window of the one send
         var state = snapshot.GetProperty("state");
         Assert.Equal(1, state.GetProperty("sends").GetArrayLength());
         Assert.Equal(1, state.GetProperty("strikes").GetInt32());
 
         // The source grains by their normalized keys.
         using var ip = await _client.GetAsync("/v1/admin/grains/ip?key=::ffff:203.0.113.61", apiKey: Key);
-        Assert.Equal("ip/203.0.113.61", (await Http.OkJsonAsync(ip)).GetProperty("grain").GetString());
+        var address = await Http.OkJsonAsync(ip);
+        Assert.Equal("ip/203.0.113.61", address.GetProperty("grain").GetString());
+        Assert.True(address.GetProperty("exists").GetBoolean());
         using var network = await _client.GetAsync("/v1/admin/grains/network?key=203.0.113.61", apiKey: Key);
         var net = await Http.OkJsonAsync(network);
         Assert.Equal("network/203.0.113.0/24", net.GetProperty("grain").GetString());
-        Assert.True(net.GetProperty("version").GetInt64() >= 2);
+        Assert.True(net.GetProperty("exists").GetBoolean());
         using var global = await _client.GetAsync("/v1/admin/grains/global?key=all", apiKey: Key);
-        Assert.True((await Http.OkJsonAsync(global)).GetProperty("version").GetInt64() >= 1);
+        var all = await Http.OkJsonAsync(global);
+        Assert.Equal("global/all", all.GetProperty("grain").GetString());
+        Assert.True(all.GetProperty("exists").GetBoolean());
     }
 
     [Theory]
@@ -140,6 +152,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
     [InlineData("/v1/admin/grains/network?key=not-an-ip", HttpStatusCode.BadRequest)]
     [InlineData("/v1/admin/grains/domain?key=bad%20domain", HttpStatusCode.BadRequest)]
     [InlineData("/v1/admin/grains/global?key=a%00b", HttpStatusCode.BadRequest)]
+    [InlineData("/v1/admin/grains/global?key=everything", HttpStatusCode.BadRequest)]
     [InlineData("/v1/admin/grains/nosuchkind?key=x", HttpStatusCode.NotFound)]
     [InlineData("/v1/admin/grains/Account?key=a@example.com", HttpStatusCode.NotFound)]
     public async Task Inspect_refuses_bad_keys_and_unknown_kinds_with_problems(string path, HttpStatusCode status)
@@ -154,8 +167,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
         var listed = await ListedAsync("account", " Grace@Example.COM ", "Block");
         Assert.Equal("account/grace@example.com", Assert.Single(listed.GetProperty("grains").EnumerateArray()).GetString());
         Assert.Equal("Block", listed.GetProperty("mode").GetString());
-        var until = listed.GetProperty("until").GetDateTimeOffset();
-        Assert.InRange(until - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+        Assert.Equal(silo.Time!.GetUtcNow().AddHours(1), listed.GetProperty("until").GetDateTimeOffset());
 
         var blocked = await _client.DecisionAsync("203.0.113.62", "grace@example.com");
         Assert.Equal("Suppress", blocked.Verdict());

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using ThrottleCluster.Grains.Abstractions;
 using ThrottleCluster.Silo.Tests.Support;
 
@@ -10,7 +9,7 @@ namespace ThrottleCluster.Silo.Tests;
 public sealed class AuditTrailTests(SiloFactory silo) : IClassFixture<SiloFactory>
 {
     private const string Key = SiloFactory.ApiKey;
-    private static readonly AuditKeyHasher Hasher = new(0x5eed5eed5eed5eedUL); // the factory's Throttle:AccountHashSecret
+    private static readonly AuditKeyHasher Hasher = new(SiloFactory.AccountHashSecret);
     private readonly HttpClient _client = silo.CreateSiloClient();
 
     private static async Task<(JsonElement Audit, string Body)> AuditAsync(HttpClient client, string query = "")
@@ -83,13 +82,12 @@ public sealed class AuditTrailTests(SiloFactory silo) : IClassFixture<SiloFactor
     [Fact]
     public async Task Hours_selects_the_window()
     {
-        var time = new ShiftedTime();
-        await using var aging = new SiloFactory { ExtraServices = services => services.AddSingleton<TimeProvider>(time) };
+        await using var aging = new SiloFactory();
         using var client = aging.CreateSiloClient();
         const string early = "early@example.com", late = "late@example.com";
         await client.DecisionAsync("203.0.113.101", early);
         await client.DecisionAsync("203.0.113.101", early);
-        time.Offset = TimeSpan.FromHours(2);
+        aging.Time!.Advance(TimeSpan.FromHours(2));
         await client.DecisionAsync("203.0.113.102", late);
         await client.DecisionAsync("203.0.113.102", late);
 

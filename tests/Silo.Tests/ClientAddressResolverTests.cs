@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Primitives;
-using ThrottleCluster.Silo;
 
 namespace ThrottleCluster.Silo.Tests;
 

@@ -120,7 +120,7 @@ public sealed class GatewayCheckTests(SiloFactory silo) : IClassFixture<SiloFact
         // Loopback trusted (the default): X-Real-IP names the client.
         await using (var trusting = await SiloServer.StartAsync())
         {
-            using var client = trusting.CreateClient();
+            using var client = trusting.CreateHttpClient();
             for (var i = 0; i < Burst + 3; i++)
             {
                 using var allowed = await client.GetAsync(Path, headers: ("X-Real-IP", $"203.0.117.{i}"));
@@ -137,7 +137,7 @@ public sealed class GatewayCheckTests(SiloFactory silo) : IClassFixture<SiloFact
 
         // No proxy trusted: 127.0.0.1 itself is the client, whatever it claims.
         await using var strict = await SiloServer.StartAsync(new Dictionary<string, string?> { [ClientAddressResolver.TrustedProxiesKey] = "10.0.0.0/8" });
-        using var strictClient = strict.CreateClient();
+        using var strictClient = strict.CreateHttpClient();
         for (var i = 0; i < Burst; i++)
         {
             using var allowed = await strictClient.GetAsync(Path, headers: [("X-Real-IP", $"203.0.119.{i}"), ("X-Forwarded-For", $"203.0.120.{i}")]);

@@ -1,10 +1,14 @@
+using StackExchange.Redis;
 using ThrottleCluster.Silo.Tests.Support;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Silo.Tests;
 
-/// <summary>An invalid configuration stops the silo at start-up with a message naming the key and the value.</summary>
+/// <summary>An invalid configuration stops the silo's Program at start-up with a message naming the key and the value.</summary>
 public sealed class StartupValidationTests
 {
+    private const string SecretKey = DecisionApi.AccountHashSecretKey;
+
     public static TheoryData<string, string, string[]> BadSettings => new()
     {
         { "Throttle:Account:Cooldown", "soon", ["Throttle", "Cooldown", "soon"] },
@@ -14,69 +18,69 @@ public sealed class StartupValidationTests
         { "Throttle:Ip:Burst", "0", ["Throttle:Ip:Burst", "0"] },
         { "Throttle:Ip:Burst", "many", ["Throttle", "Burst", "many"] },
         { "Throttle:Domain:Shadow", "Cooldown", ["Throttle:Domain:Shadow", "Cooldown"] },
+        { PolicyRefreshInterval.Key, "00:00:00", [PolicyRefreshInterval.Key, "00:00:00"] },
         { ClientAddressResolver.TrustedProxiesKey, "10.0.0.1/8", [ClientAddressResolver.TrustedProxiesKey, "10.0.0.1/8"] },
         { ClientAddressResolver.TrustedProxiesKey, "127.0.0.1,not-a-range", [ClientAddressResolver.TrustedProxiesKey, "not-a-range"] },
         { ClientAddressResolver.TrustedProxiesKey, "10.0.0.0/99", [ClientAddressResolver.TrustedProxiesKey, "10.0.0.0/99"] },
-        { SiloHosting.AccountHashSecretKey, "0", [SiloHosting.AccountHashSecretKey, "'0'"] },
-        { SiloHosting.AccountHashSecretKey, "0xnothex", [SiloHosting.AccountHashSecretKey, "0xnothex"] },
-        { SiloHosting.AccountHashSecretKey, "-5", [SiloHosting.AccountHashSecretKey, "-5"] },
-        { SiloHosting.AccountHashSecretKey, "18446744073709551616", [SiloHosting.AccountHashSecretKey, "18446744073709551616"] },
-        { "Runtime:AdmitOnFirstCall", "maybe", ["Runtime:AdmitOnFirstCall", "maybe"] },
-        { "Runtime:MaxActivations", "0", ["Runtime:MaxActivations", "0"] },
-        { "Runtime:IdleTimeout", "soon", ["Runtime:IdleTimeout", "soon"] },
+        { GatewayEngineFailure.Key, "Sometimes", [GatewayEngineFailure.Key, "Sometimes"] },
+        { SecretKey, "0", [SecretKey, "'0'"] },
+        { SecretKey, "0xnothex", [SecretKey, "0xnothex"] },
+        { SecretKey, "-5", [SecretKey, "-5"] },
+        { SecretKey, "18446744073709551616", [SecretKey, "18446744073709551616"] },
+        { "Cluster:Provider", "Postgres", ["Cluster:Provider", "Postgres"] },
+        { "Cluster:Provider", "Redis", ["Cluster:Redis"] },
+        { "Cluster:SiloPort", "70000", ["Cluster:SiloPort", "70000"] },
+        { "Cluster:AdvertisedAddress", "silo.example", ["Cluster:AdvertisedAddress", "silo.example"] },
+        { "Cluster:ResponseTimeout", "soon", ["Cluster:ResponseTimeout", "soon"] },
     };
 
-    private static Exception BuildFails(Dictionary<string, string?> settings)
+    /// <summary>Starts the Program with <paramref name="settings"/> over the defaults and returns why it refused.</summary>
+    private static async Task<string> StartFailsAsync(Dictionary<string, string?> settings)
     {
-        var error = Record.Exception(() => SiloServer.Build(settings));
-        Assert.NotNull(error);
-        return error;
-    }
-
-    private static void AssertNames(Exception error, string[] fragments)
-    {
-        foreach (var fragment in fragments) Assert.Contains(fragment, error.Message);
+        await using var silo = new SiloFactory();
+        foreach (var (key, value) in settings) silo.Settings[key] = value;
+        var error = Assert.ThrowsAny<Exception>(() => silo.CreateClient());
+        var refusal = Unwrap(error).FirstOrDefault(e => e is InvalidOperationException or FormatException);
+        Assert.True(refusal is not null, error.ToString());
+        return refusal.Message;
     }
 
     [Theory]
     [MemberData(nameof(BadSettings))]
-    public void A_bad_setting_stops_the_silo_naming_key_and_value(string key, string value, string[] named)
+    public async Task A_bad_setting_stops_the_silo_naming_key_and_value(string key, string value, string[] named)
     {
-        var error = BuildFails(new() { [key] = value });
-        Assert.True(error is InvalidOperationException or FormatException, error.ToString());
-        AssertNames(error, named);
+        var message = await StartFailsAsync(new() { [key] = value });
+        foreach (var fragment in named) Assert.Contains(fragment, message);
     }
 
     [Fact]
-    public void Redis_storage_without_an_account_hash_secret_stops_the_silo()
+    public async Task A_cluster_without_an_account_hash_secret_stops_the_silo()
     {
-        var error = BuildFails(new() { [GrainStorageConfiguration.RedisKey] = "127.0.0.1:1", [SiloHosting.AccountHashSecretKey] = null });
-        Assert.IsType<InvalidOperationException>(error);
-        Assert.Contains(SiloHosting.AccountHashSecretKey, error.Message);
-        Assert.Contains("cluster mode", error.Message);
+        // The engine's address is never dialled: the silo refuses before it connects to anything.
+        var message = await StartFailsAsync(new() { ["Cluster:Provider"] = "Redis", ["Cluster:Redis"] = "127.0.0.1:1", [SecretKey] = null });
+        Assert.Contains(SecretKey, message);
+        Assert.Contains("in a cluster", message);
     }
 
     [Fact]
-    public void Memory_storage_without_a_secret_picks_its_own()
+    public async Task A_silo_does_not_start_while_its_engine_is_down_and_says_where_it_looked()
     {
-        using var app = SiloServer.Build(new Dictionary<string, string?> { [SiloHosting.AccountHashSecretKey] = null });
-        Assert.NotNull(app);
-    }
-
-    [Theory]
-    [InlineData("Throttle:Account:Cooldown", "soon", "Cooldown")]
-    [InlineData(ClientAddressResolver.TrustedProxiesKey, "10.0.0.1/8", ClientAddressResolver.TrustedProxiesKey)]
-    [InlineData(SiloHosting.AccountHashSecretKey, "nonsense", SiloHosting.AccountHashSecretKey)]
-    [InlineData(GrainStorageConfiguration.RedisKey, "127.0.0.1:1", SiloHosting.AccountHashSecretKey)]
-    public void The_Program_itself_refuses_to_start(string key, string value, string named)
-    {
-        using var silo = new SiloFactory();
-        silo.Settings[key] = value;
-        if (key == GrainStorageConfiguration.RedisKey) silo.Settings[SiloHosting.AccountHashSecretKey] = null;
+        // Orleans' membership is in the engine: a silo cannot join a cluster it cannot read.
+        var engine = $"127.0.0.1:{LoopbackPort.Free()}";
+        await using var silo = new SiloFactory { Time = null };
+        silo.Settings["Cluster:Provider"] = "Redis";
+        silo.Settings["Cluster:Redis"] = engine;
         var error = Assert.ThrowsAny<Exception>(() => silo.CreateClient());
-        var messages = string.Join(" | ", Unwrap(error).Select(e => e.Message));
-        Assert.Contains(named, messages);
-        if (key != GrainStorageConfiguration.RedisKey) Assert.Contains(value, messages);
+        Assert.Contains(Unwrap(error), e => e is RedisConnectionException && e.Message.Contains(engine, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_embedded_silo_without_a_secret_picks_its_own()
+    {
+        await using var silo = new SiloFactory();
+        silo.Settings[SecretKey] = null;
+        using var client = silo.CreateSiloClient();
+        Assert.Equal("Send", (await client.DecisionAsync("203.0.113.250", "own-secret@example.com")).Verdict());
     }
 
     private static IEnumerable<Exception> Unwrap(Exception error)

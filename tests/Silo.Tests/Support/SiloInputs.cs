@@ -15,13 +15,12 @@ public sealed class SiloInputs(int seed, bool anything)
     private readonly Chaos _c = new(seed);
     private int _index;
 
-    public static readonly string[] Endpoints = ["grains", "decisions", "gateway", "inspect", "lists", "policy", "policy-put", "audit", "health", "metrics", "anything"];
+    public static readonly string[] Endpoints = ["decisions", "gateway", "inspect", "lists", "policy", "policy-put", "audit", "status", "health", "metrics", "anything"];
 
     private static readonly string[] Kinds = ["account", "ip", "network", "domain", "global"];
 
     public FuzzCase Next(string endpoint) => endpoint switch
     {
-        "grains" => Grains(),
         "decisions" => Decisions(),
         "gateway" => Gateway(),
         "inspect" => Inspect(),
@@ -29,6 +28,7 @@ public sealed class SiloInputs(int seed, bool anything)
         "policy" => Policy(),
         "policy-put" => PolicyPut(),
         "audit" => Audit(),
+        "status" => Status(),
         "health" => Plain("health", "/healthz"),
         "metrics" => Plain("metrics", "/metrics"),
         "anything" => Anything(),
@@ -42,162 +42,6 @@ public sealed class SiloInputs(int seed, bool anything)
 
     private FuzzCase Case(string endpoint, string method, string target, List<(string, string)> headers, string? contentType, byte[]? body, params int[] allowed)
         => new(endpoint, _index++, method, target, headers, contentType is null ? null : Header(contentType), body, allowed);
-
-    // ---- POST /grains/{kind}?key=
-
-    private FuzzCase Grains() => _c.Chance(2) ? PlausibleGrainCall() : ChaoticGrainCall();
-
-    /// <summary>A real kind, its normalized key, good call headers and a command of that kind: only the command's values are odd.</summary>
-    private FuzzCase PlausibleGrainCall()
-    {
-        var kind = _c.Pick(Kinds);
-        var headers = new List<(string, string)>();
-        if (_c.Chance(2)) headers.Add(("X-Call-Id", $"call-{_c.Next(200)}"));
-        if (_c.Chance(3)) headers.Add(("X-Call-Attempt", _c.Next(1, 4).ToString(CultureInfo.InvariantCulture)));
-        var type = kind switch
-        {
-            "account" => _c.Pick(new[] { "request", "request", "redeemed", "list" }),
-            "global" => _c.Pick(new[] { "reserve", "reserve", "release" }),
-            _ => _c.Pick(new[] { "reserve", "reserve", "release", "list" }),
-        };
-        var payload = type switch
-        {
-            "list" => $",\"listing\":{(_c.Chance(3) ? Listing() : $"{{\"mode\":{Json(_c.Pick(new[] { "None", "Allow", "Block" }))},\"until\":{Time()}}}")}",
-            "release" => $",\"receipt\":{(_c.Chance(3) ? Receipt() : $"{{\"at\":{Time()},\"bit\":{_c.Next(-1, 256)},\"clean\":{(_c.Chance(2) ? "true" : "false")}}}")}",
-            "reserve" when kind is "ip" or "network" => $",\"accountHash\":{AccountHash()}",
-            "reserve" => $",\"cleanSource\":{(_c.Chance(2) ? "true" : "false")}",
-            _ => "",
-        };
-        var body = Encoding.UTF8.GetBytes($"{{\"$type\":\"{type}\"{payload}}}");
-        return Case("grains", "POST", $"/grains/{kind}?key={Uri.EscapeDataString(GoodKey(kind))}", headers, "application/json", body, 200, 400, 404, 413);
-    }
-
-    private FuzzCase ChaoticGrainCall()
-    {
-        var kind = _c.Random.Next(10) switch
-        {
-            0 => _c.Text(12),
-            1 => _c.Chance(3) ? new string('k', _c.Next(60, 80)) : _c.Oddity(),
-            2 => _c.Pick(Kinds).ToUpperInvariant(),
-            _ => _c.Pick(Kinds),
-        };
-        var target = $"/grains/{(kind.Length == 0 ? "account" : Segment(kind))}{KeyQuery(kind)}";
-        var headers = Junk();
-        switch (_c.Next(5))
-        {
-            case 0: headers.Add(("X-Call-Id", Header(_c.Text(140)))); break;
-            case 1: headers.Add(("X-Call-Id", _c.Chance(5) ? new string('c', _c.Next(120, 140)) : $"call-{_c.Next(50)}")); break;
-            case 2: headers.Add(("X-Call-Id", $"call-{_c.Next(50)}")); headers.Add(("X-Call-Id", Header(_c.Oddity()))); break;
-        }
-        switch (_c.Next(5))
-        {
-            case 0: headers.Add(("X-Call-Attempt", Header(_c.Pick(new[] { "0", "-1", "1.5", "2147483648", "99999999999", " 2", "+3", "0x2", "٣", "1e3", "", "two", "2,3" })))); break;
-            case 1: headers.Add(("X-Call-Attempt", _c.Next(1, 6).ToString(CultureInfo.InvariantCulture))); break;
-            case 2: headers.Add(("X-Call-Attempt", Header(_c.Text(8)))); break;
-        }
-        var body = _c.Chance(15) ? _c.Noise(_c.Chance(10) ? _c.Next(64 * 1024 - 10, 64 * 1024 + 10) : _c.Next(0, 500)) : _c.Body(Command());
-        return Case("grains", "POST", target, headers, _c.ContentType(), body, 200, 400, 404, 413);
-    }
-
-    private string KeyQuery(string kind) => _c.Next(12) switch
-    {
-        0 => "",
-        1 => "?key=",
-        2 => $"?key={_c.Query(_c.Text(30))}",
-        3 => $"?key={_c.Query(_c.Huge())}",
-        4 => $"?key={_c.Query(GoodKey(kind))}&key={_c.Query(GoodKey(kind))}",
-        5 => $"?KEY={_c.Query(GoodKey(kind))}&{_c.Query(_c.Text(5))}={_c.Query(_c.Text(5))}",
-        6 => $"?key={_c.Query(_c.Oddity())}",
-        _ => $"?key={_c.Query(GoodKey(kind))}",
-    };
-
-    private string GoodKey(string kind) => kind switch
-    {
-        "account" => $"user{_c.Next(60)}@fuzz.example",
-        "ip" => _c.Chance(3) ? $"2001:db8:{_c.Next(4):x}:{_c.Next(4):x}::/64" : $"203.0.113.{_c.Next(16)}",
-        "network" => _c.Chance(3) ? $"2001:db8:{_c.Next(4):x}::/48" : "203.0.113.0/24",
-        "domain" => _c.Pick(new[] { "fuzz.example", "gmail.com", "example.com" }),
-        "global" => "all",
-        _ => _c.Text(10),
-    };
-
-    /// <summary>A grain command of any kind, mostly well formed, with odd values.</summary>
-    private string Command()
-    {
-        if (_c.Chance(10)) return _c.JsonValue(0, ["$type", "listing", "receipt", "accountHash", "cleanSource", "mode", "until", "at", "bit", "clean"]);
-        var type = _c.Random.Next(12) switch
-        {
-            0 => _c.Text(8),
-            1 => "Request",
-            2 => "",
-            _ => _c.Pick(new[] { "request", "redeemed", "list", "reserve", "release" }),
-        };
-        var members = new List<string>();
-        switch (type.ToLowerInvariant())
-        {
-            case "list":
-                members.Add($"\"listing\":{(_c.Chance(8) ? _c.JsonValue() : Listing())}");
-                break;
-            case "reserve":
-                members.Add(_c.Chance(2) ? $"\"accountHash\":{AccountHash()}" : $"\"cleanSource\":{_c.Pick(new[] { "true", "false", "1", "\"true\"", "null" })}");
-                break;
-            case "release":
-                members.Add($"\"receipt\":{(_c.Chance(8) ? _c.JsonValue() : Receipt())}");
-                break;
-        }
-        if (_c.Chance(6)) members.Clear(); // a command without its payload
-        if (_c.Chance(10)) members.Add($"{Json(_c.Text(6))}:{_c.JsonValue(1)}");
-        var typeMember = _c.Random.Next(10) switch
-        {
-            0 => null,
-            1 => $"\"$type\":{_c.Pick(new[] { "1", "null", "true", "[]", "{}" })}",
-            _ => $"\"$type\":{Json(type)}",
-        };
-        if (typeMember is not null)
-        {
-            if (_c.Chance(8)) members.Add(typeMember); // metadata out of order
-            else members.Insert(0, typeMember);
-        }
-        return "{" + string.Join(",", members) + "}";
-    }
-
-    private string Listing() => _c.JsonObject(
-    [
-        ("mode", () => _c.Random.Next(8) switch
-        {
-            0 => _c.Pick(new[] { "-1", "3", "7", "2147483647", "1.5" }),
-            1 => Json(_c.Text(8)),
-            2 => Json(_c.Pick(new[] { "block", "BLOCK", "Allow, Block", " Block", "2" })),
-            _ => Json(_c.Pick(new[] { "None", "Allow", "Block" })),
-        }),
-        ("until", Time),
-    ]);
-
-    private string Receipt() => _c.JsonObject(
-    [
-        ("at", Time),
-        ("bit", () => _c.Pick(new[] { "-1", "0", "5", "255", "256", "300", "-2", "2147483647", "-2147483648", "1.5", "\"3\"" })),
-        ("clean", () => _c.Pick(new[] { "true", "false", "0" })),
-    ]);
-
-    private string AccountHash() => _c.Random.Next(5) switch
-    {
-        0 => _c.Pick(new[] { "-1", "0", "18446744073709551615", "18446744073709551616", "1.5", "1e19", "\"12\"" }),
-        _ => ((ulong)_c.Random.NextInt64() * 2 + (ulong)_c.Next(2)).ToString(CultureInfo.InvariantCulture),
-    };
-
-    private string Time()
-    {
-        var now = DateTimeOffset.UtcNow;
-        return _c.Random.Next(10) switch
-        {
-            0 => Json(_c.Pick(new[] { "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2019-12-31T23:59:59Z", "2020-01-01T00:00:00Z", "2156-02-07T06:28:15Z", "2156-02-07T06:28:16Z", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00" })),
-            1 => Json(_c.Text(25)),
-            2 => _c.Pick(new[] { "0", "1700000000", "-1", "null", "[]" }),
-            3 => Json(now.AddSeconds(-_c.Next(0, 100_000)).ToString("O", CultureInfo.InvariantCulture)),
-            _ => Json(now.AddSeconds(_c.Next(-120, 400_000)).ToString("O", CultureInfo.InvariantCulture)),
-        };
-    }
 
     // ---- POST /v1/decisions
 
@@ -322,6 +166,16 @@ public sealed class SiloInputs(int seed, bool anything)
         return Case("inspect", "GET", $"/v1/admin/grains/{(kind.Length == 0 ? "ip" : Segment(kind))}{query}", headers, null, null, 200, 400, 401, 404);
     }
 
+    private string GoodKey(string kind) => kind switch
+    {
+        "account" => $"user{_c.Next(60)}@fuzz.example",
+        "ip" => _c.Chance(3) ? $"2001:db8:{_c.Next(4):x}:{_c.Next(4):x}::/64" : $"203.0.113.{_c.Next(16)}",
+        "network" => _c.Chance(3) ? $"2001:db8:{_c.Next(4):x}::/48" : "203.0.113.0/24",
+        "domain" => _c.Pick(new[] { "fuzz.example", "gmail.com", "example.com" }),
+        "global" => "all",
+        _ => _c.Text(10),
+    };
+
     // ---- PUT /v1/admin/lists
 
     private FuzzCase Lists() => _c.Chance(2) ? PlausibleListing() : ChaoticListing();
@@ -393,7 +247,7 @@ public sealed class SiloInputs(int seed, bool anything)
         return Case("lists", _c.Chance(20) ? "POST" : "PUT", "/v1/admin/lists", headers, _c.ContentType(), _c.Body(json), 200, 400, 401, 405, 413, 415);
     }
 
-    // ---- GET /v1/admin/policy, /healthz, /metrics
+    // ---- GET /v1/admin/policy
 
     private FuzzCase Policy()
     {
@@ -472,6 +326,18 @@ public sealed class SiloInputs(int seed, bool anything)
         return Case("audit", "GET", "/v1/admin/audit" + query, headers, null, null, 200, 400, 401);
     }
 
+    // ---- GET /v1/status
+
+    private FuzzCase Status()
+    {
+        var headers = Junk();
+        ApiKey(headers);
+        var query = _c.Chance(4) ? "?" + _c.Query(_c.Text(20)) : "";
+        return Case("status", "GET", ServiceStatusEndpoint.Path + query, headers, null, null, 200, 401);
+    }
+
+    // ---- GET /healthz, /metrics
+
     private FuzzCase Plain(string endpoint, string path)
     {
         var headers = Junk();
@@ -485,7 +351,7 @@ public sealed class SiloInputs(int seed, bool anything)
 
     private static readonly string[] Paths =
     [
-        "/grains/account", "/grains/", "/grains", "/v1/decisions", "/v1/decisions/", "/V1/DECISIONS", "/v1/gateway/check", "/v1/gateway",
+        "/grains/account", "/grains/", "/grains", "/v1/status", "/v1/status/", "/v1/decisions", "/v1/decisions/", "/V1/DECISIONS", "/v1/gateway/check", "/v1/gateway",
         "/v1/admin/grains/ip", "/v1/admin/lists", "/v1/admin/policy", "/v1/admin", "/v1/admin/", "/healthz", "/metrics", "/", "/v2/decisions",
         "//v1//decisions", "/v1/./decisions", "/v1/admin/../decisions", "/v1/admin/grains/ip/extra", "/grains/account/extra", "/favicon.ico",
     ];
