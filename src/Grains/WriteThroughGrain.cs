@@ -149,10 +149,7 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
     {
         var grain = this.GetGrainId().ToString();
         if (storage.State?.Value is not { } value) return new GrainInspection(grain, false, 0, null, "null");
-        // A read brings back the state but not the expiry the store keeps beside it; the state's own
-        // times give that instant again (under the policy in force now).
-        var now = time.GetUtcNow();
-        return new GrainInspection(grain, true, StateFormats.Serialize(storage.State).Length, now + TimeToLive(value, now),
+        return new GrainInspection(grain, true, StateFormats.Serialize(storage.State).Length, storage.State.ExpiresAt,
             JsonSerializer.Serialize(value, ProductJson.Options));
     }
 
