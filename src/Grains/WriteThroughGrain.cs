@@ -100,14 +100,20 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
                 var before = Current;
                 var state = before;
                 foreach (var call in batch) state = call.Apply(this, state, now);
-                if (!ReferenceEquals(state, before) && !state.Equals(before)) await PersistAsync(state, now);
+                if (!ReferenceEquals(state, before) && !state.Equals(before))
+                {
+                    await PersistAsync(state, now);
+                    GrainStorageMetrics.Written(Kind, batch.Count);
+                }
                 foreach (var call in batch) call.Complete();
                 return;
             }
             catch (InconsistentStateException ex)
             {
                 _reload = true;
+                GrainStorageMetrics.Conflict(Kind);
                 if (attempt < MaxWriteAttempts) continue;
+                GrainStorageMetrics.Failed(Kind);
                 Fail(batch, new GrainContendedException($"Grain {this.GetGrainId()}: {attempt} writes in a row lost to another activation's; nothing was applied.", ex));
                 return;
             }
@@ -115,6 +121,7 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
             {
                 // The write may or may not have landed: only a fresh read tells.
                 _reload = true;
+                GrainStorageMetrics.Failed(Kind);
                 Fail(batch, ex);
                 return;
             }
@@ -139,6 +146,8 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
             storage.State = new Stored<TState>();
         }
     }
+
+    private string Kind => this.GetGrainId().Type.ToString()!;
 
     private static void Fail(List<IPendingCall> batch, Exception error)
     {
