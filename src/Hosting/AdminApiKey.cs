@@ -14,10 +14,10 @@ public sealed class AdminApiKey(IConfiguration configuration) : IEndpointFilter
     {
         var expected = configuration[ConfigurationKey];
         if (string.IsNullOrEmpty(expected))
-            return Results.Problem($"The admin API is disabled: set {ConfigurationKey}.", statusCode: StatusCodes.Status403Forbidden, title: "Admin API disabled");
+            return new Problems.Problem(StatusCodes.Status403Forbidden, "Admin API disabled", $"The admin API is disabled: set {ConfigurationKey}.");
         var given = context.HttpContext.Request.Headers[Header].ToString();
         if (!Secrets.Match(given, expected))
-            return Results.Problem($"Send the admin API key in the {Header} header.", statusCode: StatusCodes.Status401Unauthorized, title: "Admin API key required");
+            return new Problems.Problem(StatusCodes.Status401Unauthorized, "Admin API key required", $"Send the admin API key in the {Header} header.");
         return await next(context);
     }
 }

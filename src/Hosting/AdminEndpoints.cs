@@ -39,19 +39,19 @@ public static class AdminEndpoints
     {
         var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>();
 
-        admin.MapGet("/grains/{kind}", async (string kind, string? key, IGrainFactory grains, CancellationToken ct) =>
+        admin.MapGet("/grains/{kind}", async (string kind, string? key, IGrainFactory grains, HttpContext http, CancellationToken ct) =>
         {
-            if (string.IsNullOrWhiteSpace(key)) return Problems.BadRequest("Give the grain's target as ?key=... (a login, address, domain, or 'all' for global).");
+            if (string.IsNullOrWhiteSpace(key)) return Problems.Invalid("Give the grain's target as ?key=... (a login, address, domain, or 'all' for global).");
             IInspectableGrain grain;
             try
             {
                 if (InspectableGrain(grains, kind, key) is not { } found)
-                    return Results.Problem($"Grain kind '{kind}' is not one of account, ip, network, domain, global.", statusCode: StatusCodes.Status404NotFound, title: "Unknown grain kind");
+                    return new Problems.Problem(StatusCodes.Status404NotFound, "Unknown grain kind", $"Grain kind '{kind}' is not one of account, ip, network, domain, global.");
                 grain = found;
             }
             catch (ArgumentException ex)
             {
-                return Problems.BadRequest(ex.Message);
+                return Problems.Invalid(ex.Message);
             }
             try
             {
@@ -61,15 +61,15 @@ public static class AdminEndpoints
             }
             catch (Exception ex) when (GrainFailures.Undecided(ex, ct))
             {
-                return Problems.Unavailable($"The grain's state could not be read: {ex.Message}");
+                return GrainFailures.Unavailable(http, ex, "The grain's state could not be read");
             }
         });
 
-        admin.MapPut("/lists", async (ListingRequest request, IGrainFactory grains, AuditTrail audit, TimeProvider time, CancellationToken ct) =>
+        admin.MapPut("/lists", async (ListingRequest request, IGrainFactory grains, AuditTrail audit, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
             if (request.ExpiresInSeconds <= 0 || request.ExpiresInSeconds > MaxListing.TotalSeconds)
-                return Problems.BadRequest($"expiresInSeconds must be between 1 and {MaxListing.TotalSeconds:0} (was {request.ExpiresInSeconds}).");
-            if (string.IsNullOrWhiteSpace(request.Target)) return Problems.BadRequest("target is required.");
+                return Problems.Invalid($"expiresInSeconds must be between 1 and {MaxListing.TotalSeconds:0} (was {request.ExpiresInSeconds}).");
+            if (string.IsNullOrWhiteSpace(request.Target)) return Problems.Invalid("target is required.");
             var listing = new Listing(request.Mode, time.GetUtcNow().AddSeconds(request.ExpiresInSeconds));
             try
             {
@@ -79,11 +79,11 @@ public static class AdminEndpoints
             }
             catch (ArgumentException ex)
             {
-                return Problems.BadRequest(ex.Message);
+                return Problems.Invalid(ex.Message);
             }
             catch (Exception ex) when (GrainFailures.Undecided(ex, ct))
             {
-                return Problems.Unavailable(ex.Message);
+                return GrainFailures.Unavailable(http, ex, "The listing could not be stored");
             }
         });
 
@@ -100,11 +100,11 @@ public static class AdminEndpoints
             }
             catch (JsonException ex)
             {
-                return Problems.BadRequest($"The body is not a policy: {ex.Message}");
+                return Problems.Invalid($"The body is not a policy: {ex.Message}");
             }
             catch (ArgumentException ex)
             {
-                return Problems.BadRequest(ex.Message);
+                return Problems.Invalid(ex.Message);
             }
             try
             {
@@ -112,7 +112,7 @@ public static class AdminEndpoints
             }
             catch (Exception ex) when (GrainFailures.Undecided(ex, ct))
             {
-                return Problems.Unavailable($"The policy could not be stored, so no silo applies it: {ex.Message}");
+                return GrainFailures.Unavailable(http.HttpContext, ex, "The policy could not be stored, so no silo applies it");
             }
         });
 
@@ -120,7 +120,7 @@ public static class AdminEndpoints
         {
             var span = 1;
             if (hours is not null && (!int.TryParse(hours, NumberStyles.None, CultureInfo.InvariantCulture, out span) || span < 1 || span > MaxAuditHours))
-                return Problems.BadRequest($"hours must be a whole number from 1 to {MaxAuditHours} (was '{hours}').");
+                return Problems.Invalid($"hours must be a whole number from 1 to {MaxAuditHours} (was '{hours}').");
             var entries = audit.Since(audit.Now.AddHours(-span));
             return Results.Ok(new AuditResponse(silo.SiloAddress.ToString(), span, audit.Capacity, entries.Count, entries));
         });

@@ -25,7 +25,6 @@ public static class DecisionApi
         var secret = AccountHashSecret(configuration, settings);
         var policyRefresh = PolicyRefreshInterval.FromConfiguration(configuration);
         var auditCapacity = configuration.GetValue(AuditTrail.CapacityKey, AuditTrail.DefaultCapacity);
-        services.AddProblemDetails();
         services.AddRequestLimits();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.TryAddSingleton(TimeProvider.System);
@@ -47,17 +46,16 @@ public static class DecisionApi
         return services;
     }
 
-    /// <summary>The decision API's endpoints: decisions, the gateway check, admin and status. Hosts map health and metrics themselves.</summary>
+    /// <summary>
+    /// The decision API's endpoints: decisions, the gateway check, admin and status. Hosts put
+    /// <see cref="HttpPipeline.UseThrottleHttp"/> before them, and map health and metrics themselves.
+    /// </summary>
     public static WebApplication MapDecisionApi(this WebApplication app)
     {
         // Listen from the start: measurements made before the first scrape would be lost.
         app.Services.GetRequiredService<PrometheusMetrics>();
         app.Services.GetRequiredService<GlobalStatusMetrics>();
         app.Services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseRequestLimits();
-        app.Use(RequestCharset.GuardAsync);
         app.MapDecisions();
         app.MapGatewayCheck();
         app.MapAdmin();

@@ -26,11 +26,11 @@ public static class DecisionEndpoints
 
     public static IEndpointRouteBuilder MapDecisions(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/v1/decisions", async (DecisionRequest request, IResetGate gate, CancellationToken ct) =>
+        endpoints.MapPost("/v1/decisions", async (DecisionRequest request, IResetGate gate, HttpContext http, CancellationToken ct) =>
         {
             if (string.IsNullOrWhiteSpace(request.ClientIp) || string.IsNullOrWhiteSpace(request.Login))
-                return Problems.BadRequest("clientIp and login are required.");
-            if (request.Look is < 0 or > MaxLook) return Problems.BadRequest($"look must be between 0 and {MaxLook} (was {request.Look}).");
+                return Problems.Invalid("clientIp and login are required.");
+            if (request.Look is < 0 or > MaxLook) return Problems.Invalid($"look must be between 0 and {MaxLook} (was {request.Look}).");
             var attempt = new ResetAttempt(
                 request.RequestId is { Length: > 0 and <= 64 } id ? id : Guid.NewGuid().ToString("N"),
                 request.ClientIp,
@@ -45,12 +45,12 @@ public static class DecisionEndpoints
             }
             catch (ArgumentException ex)
             {
-                return Problems.BadRequest(ex.Message);
+                return Problems.Invalid(ex.Message);
             }
             catch (Exception ex) when (GrainFailures.Undecided(ex, ct))
             {
                 // Fail closed: without a persisted decision the caller must not send.
-                return Problems.Unavailable($"No decision could be persisted: {ex.Message}");
+                return GrainFailures.Unavailable(http, ex, "No decision could be made");
             }
         });
         return endpoints;

@@ -30,11 +30,11 @@ public static class GatewayEndpoints
             }
             catch (ArgumentException ex)
             {
-                return Problems.BadRequest(ex.Message); // an address the throttle keys refuse
+                return Problems.Invalid(ex.Message); // an address the throttle keys refuse
             }
             catch (Exception ex) when (GrainFailures.Undecided(ex, ct))
             {
-                return onEngineFailure.LetThrough(ex) ? Results.NoContent() : Problems.Unavailable(ex.Message);
+                return onEngineFailure.LetThrough(ex) ? Results.NoContent() : Problems.Unavailable.With("The source check could not be made: the cluster or its store did not answer in time.");
             }
             metrics.Record(decision, time.GetElapsedTime(started));
             if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.SourceCheck(now, decision, client.ToString(), audit.Hasher));

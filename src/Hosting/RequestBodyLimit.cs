@@ -13,12 +13,9 @@ namespace ThrottleCluster.Hosting;
 /// </summary>
 public static class RequestBodyLimit
 {
-    private const string AppliedKey = "ThrottleCluster.RequestBodyLimit";
-
-    /// <summary>Idempotent: the embedded Api maps the silo's endpoints and its own, both of which call it.</summary>
     public static WebApplication UseRequestLimits(this WebApplication app)
     {
-        if (((IApplicationBuilder)app).Properties.TryAdd(AppliedKey, true)) app.Use(GuardAsync);
+        app.Use(GuardAsync);
         return app;
     }
 
@@ -60,7 +57,7 @@ public static class RequestBodyLimit
             // Kestrel's own limit (RequestLimits.DrainBytes), a broken chunk or a body shorter than declared.
             await (ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? TooLarge(max)
-                : Problems.BadRequest("The request body is not well-formed HTTP (broken chunks, or shorter than its Content-Length).")).ExecuteAsync(context);
+                : Problems.Invalid("The request body is not well-formed HTTP (broken chunks, or shorter than its Content-Length).")).ExecuteAsync(context);
             return;
         }
         finally
@@ -72,6 +69,6 @@ public static class RequestBodyLimit
         await next(context);
     }
 
-    private static IResult TooLarge(int max)
-        => Results.Problem($"The request body is larger than this endpoint's limit of {max} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large");
+    private static Problems.Problem TooLarge(int max)
+        => new(StatusCodes.Status413PayloadTooLarge, "Request body too large", $"The request body is larger than this endpoint's limit of {max} bytes.");
 }

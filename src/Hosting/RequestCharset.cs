@@ -22,8 +22,8 @@ internal static class RequestCharset
             var name = HeaderUtilities.RemoveQuotes(charset);
             if (!IsKnown(name))
             {
-                return Results.Problem($"The request's charset '{name}' is not supported; send UTF-8.",
-                    statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported charset").ExecuteAsync(context);
+                return Problems.WriteAsync(context, new Problems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset",
+                    $"The request's charset '{name}' is not supported; send UTF-8."));
             }
             if (name.Length != charset.Length)
             {

@@ -15,7 +15,7 @@ public static class ServiceStatusEndpoint
             http.Response.Headers.CacheControl = "no-store";
             return status.Current is { } current
                 ? Results.Ok(current)
-                : Problems.Unavailable("The global grain has not answered yet.");
+                : Problems.Unavailable.With("The global grain has not answered yet.");
         }).AddEndpointFilter<AdminApiKey>();
         return endpoints;
     }

@@ -7,6 +7,7 @@ builder.UseOrleans(silo => silo.UseThrottleClustering(cluster).AddThrottleGrains
 builder.Services.AddDecisionApi(builder.Configuration, cluster, policies);
 
 var app = builder.Build();
+app.UseThrottleHttp();
 app.MapDecisionApi();
 app.MapHealth();
 app.MapPrometheusMetrics();

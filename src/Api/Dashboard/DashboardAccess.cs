@@ -19,8 +19,8 @@ public sealed class DashboardAccess(IConfiguration configuration) : IEndpointFil
         if (configuration[AdminApiKey.ConfigurationKey] is not { Length: > 0 } expected || IsAllowed(context.HttpContext.Request, expected))
             return await next(context);
         context.HttpContext.Response.Headers.WWWAuthenticate = $"Basic realm=\"{Realm}\", charset=\"UTF-8\"";
-        return Results.Problem($"Send {AdminApiKey.ConfigurationKey} in the {AdminApiKey.Header} header, or as the password of HTTP Basic authentication.",
-            statusCode: StatusCodes.Status401Unauthorized, title: "Dashboard key required");
+        return new Problems.Problem(StatusCodes.Status401Unauthorized, "Dashboard key required",
+            $"Send {AdminApiKey.ConfigurationKey} in the {AdminApiKey.Header} header, or as the password of HTTP Basic authentication.");
     }
 
     private static bool IsAllowed(HttpRequest request, string expected)

@@ -25,6 +25,7 @@ public static class ApiHost
 
     public static WebApplication MapThrottleApi(this WebApplication app)
     {
+        app.UseThrottleHttp();
         // Embedded, this process is the cluster: it serves the decision API and admin too.
         if (app.Services.GetRequiredService<ClusterSettings>().IsEmbedded) app.MapDecisionApi();
         return app.MapResetFrontEnd();

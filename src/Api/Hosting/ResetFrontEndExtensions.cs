@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ThrottleCluster.Api.Accounts;
@@ -90,40 +89,16 @@ public static class ResetFrontEndExtensions
         return services;
     }
 
-    /// <summary>Exception handler, <c>/healthz</c> (grain storage reachable), <c>/metrics</c>, <c>/dashboard</c> and the password-reset endpoints.</summary>
+    /// <summary><c>/healthz</c>, <c>/metrics</c>, <c>/dashboard</c> and the password-reset endpoints.</summary>
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
         app.Services.GetRequiredService<GlobalStatusMetrics>(); // the breaker and budget on this /metrics too
-        app.UseExceptionHandler(new ExceptionHandlerOptions
-        {
-            ExceptionHandler = HandleExceptionAsync,
-            SuppressDiagnosticsCallback = _ => false,
-        });
-        app.UseRequestLimits();
         app.Services.GetRequiredService<PrometheusMetrics>(); // listen before the first request
         app.MapHealth();
         app.MapPrometheusMetrics();
         app.MapDashboard();
         app.MapPasswordResets();
         return app;
-    }
-
-    /// <summary>
-    /// Last line of defence: whatever escaped becomes problem+json. Input never gets here (the
-    /// endpoints reject it first); what does is a store, directory or grain that cannot answer.
-    /// </summary>
-    private static Task HandleExceptionAsync(HttpContext context)
-    {
-        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-        if (context.RequestAborted.IsCancellationRequested) return Task.CompletedTask;
-        var problem = error switch
-        {
-            BadHttpRequestException => Problems.InvalidRequest,
-            // A directory, store or grain that cannot answer: nothing was decided, so nothing is sent.
-            _ => Problems.Unavailable,
-        };
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "5";
-        return Problems.WriteAsync(context, problem);
     }
 
     /// <summary>A relative path is looked up in the content root, then beside the program (where the sample file is copied).</summary>
