@@ -51,9 +51,9 @@ public static class ListingCommands
                 ["mode"] = mode,
                 ["expiresInSeconds"] = (long)duration.TotalSeconds,
             }, ct);
-            var grains = answer["grains"]?.AsArray().Select(JsonRows.Text) ?? [];
+            var targets = answer["targets"]?.AsArray().Select(JsonRows.Text) ?? [];
             var until = mode == "None" ? "" : $" until {JsonRows.Text(answer["until"])}";
-            await io.Out.WriteLineAsync($"{done} {parsed.GetValue(scope)} {parsed.GetValue(target)}{until} ({string.Join(", ", grains)})");
+            await io.Out.WriteLineAsync($"{done} {parsed.GetValue(scope)} {parsed.GetValue(target)}{until} ({string.Join(", ", targets)})");
             return ExitCodes.Ok;
         });
         return command;

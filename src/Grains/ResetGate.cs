@@ -20,8 +20,8 @@ namespace ThrottleCluster.Grains;
 /// nothing about whether the account exists: an unknown login takes the same path and the same calls.
 /// </summary>
 /// <param name="grains">The cluster's grains: a silo's own factory, or an Orleans client's.</param>
-/// <param name="accountHashSecret">Configuration secret for <see cref="ThrottleKeys.AccountHash"/>, the same on every silo.</param>
-public sealed class ResetGate(IGrainFactory grains, ulong accountHashSecret) : IResetGate
+/// <param name="keys">The grains' keys, the same on every host that decides.</param>
+public sealed class ResetGate(IGrainFactory grains, GrainKeys keys) : IResetGate
 {
     private static readonly ResetDecision Passed = new("", Verdict.Send, TimeSpan.Zero, Findings.None, Findings.None);
 
@@ -30,12 +30,12 @@ public sealed class ResetGate(IGrainFactory grains, ulong accountHashSecret) : I
         ArgumentNullException.ThrowIfNull(attempt);
         ArgumentException.ThrowIfNullOrWhiteSpace(attempt.RequestId, nameof(attempt.RequestId));
         _ = ThrottleKeys.Ip(attempt.ClientIp); // every input is checked before any grain is called
-        var accountKey = ThrottleKeys.Account(attempt.Login);
-        var domainKey = ThrottleKeys.Domain(attempt.RecipientDomain);
+        var account = ThrottleKeys.Account(attempt.Login);
+        var domainKey = keys.Domain(attempt.RecipientDomain);
 
         var (source, ip, network) = attempt.Look > 0
             ? await PeekSourceAsync(attempt.RequestId, attempt.ClientIp)
-            : await ReserveSourceAsync(attempt.RequestId, attempt.ClientIp, ThrottleKeys.AccountHash(accountKey, accountHashSecret));
+            : await ReserveSourceAsync(attempt.RequestId, attempt.ClientIp, ThrottleKeys.AccountHash(account, keys.Secret));
         if (source.Verdict != Verdict.Send) return source;
         // A source let through by an operator listing despite its rules: report those as not enforced.
         var denied = Findings.None;
@@ -53,10 +53,10 @@ public sealed class ResetGate(IGrainFactory grains, ulong accountHashSecret) : I
         var granted = domain.Granted && global.Granted;
         if (granted)
         {
-            var account = await grains.GetGrain<IAccountGrain>(accountKey).Request();
-            denied = denied with { Account = account.Denied };
-            wouldDeny = wouldDeny with { Account = account.WouldDeny };
-            granted = account.Granted;
+            var answer = await grains.GetGrain<IAccountGrain>(keys.Of(account)).Request();
+            denied = denied with { Account = answer.Denied };
+            wouldDeny = wouldDeny with { Account = answer.WouldDeny };
+            granted = answer.Granted;
         }
         if (!granted)
             await Task.WhenAll(Refund(domain.Receipt, domainGrain.Release), Refund(global.Receipt, globalGrain.Release));
@@ -80,8 +80,8 @@ public sealed class ResetGate(IGrainFactory grains, ulong accountHashSecret) : I
     /// <summary>Step 1: ip and network reserve in parallel; a refusal releases the other and rejects the source.</summary>
     private async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> ReserveSourceAsync(string requestId, string clientIp, ulong accountHash)
     {
-        var ipGrain = grains.GetGrain<IIpGrain>(ThrottleKeys.Ip(clientIp));
-        var networkGrain = grains.GetGrain<INetworkGrain>(ThrottleKeys.Network(clientIp));
+        var ipGrain = grains.GetGrain<IIpGrain>(keys.Ip(clientIp));
+        var networkGrain = grains.GetGrain<INetworkGrain>(keys.Network(clientIp));
         var (ip, network) = await Both(ipGrain.Reserve(accountHash), networkGrain.Reserve(accountHash));
         if (SourcePasses(ip, network)) return (Passed with { RequestId = requestId }, ip, network);
         await Task.WhenAll(Refund(ip.Receipt, ipGrain.Release), Refund(network.Receipt, networkGrain.Release));
@@ -95,8 +95,8 @@ public sealed class ResetGate(IGrainFactory grains, ulong accountHashSecret) : I
     private async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> PeekSourceAsync(string requestId, string clientIp)
     {
         var (ip, network) = await Both(
-            grains.GetGrain<IIpGrain>(ThrottleKeys.Ip(clientIp)).Peek(),
-            grains.GetGrain<INetworkGrain>(ThrottleKeys.Network(clientIp)).Peek());
+            grains.GetGrain<IIpGrain>(keys.Ip(clientIp)).Peek(),
+            grains.GetGrain<INetworkGrain>(keys.Network(clientIp)).Peek());
         var verdict = SourcePasses(ip, network) ? Verdict.Send : Verdict.Suppress;
         var decision = new ResetDecision(requestId, verdict, TimeSpan.Zero, new Findings(Ip: ip.Denied, Network: network.Denied), Findings.None);
         return (decision, ip, network);

@@ -17,9 +17,12 @@ public sealed record ListingRequest(
     long ExpiresInSeconds = 86_400);
 
 /// <summary>Answer of <c>GET /v1/admin/grains/{kind}</c>: a grain's stored state (see <see cref="GrainInspection"/>).</summary>
-public sealed record GrainInspectionResponse(string Grain, bool Exists, int StoredBytes, DateTimeOffset? ExpiresAt, JsonElement State);
+/// <param name="Target">What was asked for, <c>kind/key</c> with the key normalized.</param>
+/// <param name="Grain">Its grain's id: for accounts, addresses and networks a keyed hash of the target (<see cref="GrainKeys"/>).</param>
+public sealed record GrainInspectionResponse(string Target, string Grain, bool Exists, int StoredBytes, DateTimeOffset? ExpiresAt, JsonElement State);
 
-public sealed record ListingResponse(IReadOnlyList<string> Grains, ListMode Mode, DateTimeOffset Until);
+/// <param name="Targets">The targets listed, <c>kind/key</c> with keys normalized: a range is listed on each ip or network grain it covers.</param>
+public sealed record ListingResponse(IReadOnlyList<string> Targets, ListMode Mode, DateTimeOffset Until);
 
 /// <summary>Answer of <c>PUT /v1/admin/policy</c>: the policy now in force and its stored version.</summary>
 public sealed record PolicyResponse(long Version, ThrottlePolicy Policy);
@@ -39,15 +42,15 @@ public static class AdminEndpoints
     {
         var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>();
 
-        admin.MapGet("/grains/{kind}", async (string kind, string? key, IGrainFactory grains, HttpContext http, CancellationToken ct) =>
+        admin.MapGet("/grains/{kind}", async (string kind, string? key, IGrainFactory grains, GrainKeys keys, HttpContext http, CancellationToken ct) =>
         {
             if (string.IsNullOrWhiteSpace(key)) return Problems.Invalid("Give the grain's target as ?key=... (a login, address, domain, or 'all' for global).");
-            IInspectableGrain grain;
+            (string Target, IInspectableGrain Grain) found;
             try
             {
-                if (InspectableGrain(grains, kind, key) is not { } found)
+                if (InspectableGrain(grains, keys, kind, key) is not { } grain)
                     return new Problems.Problem(StatusCodes.Status404NotFound, "Unknown grain kind", $"Grain kind '{kind}' is not one of account, ip, network, domain, global.");
-                grain = found;
+                found = grain;
             }
             catch (ArgumentException ex)
             {
@@ -55,8 +58,8 @@ public static class AdminEndpoints
             }
             try
             {
-                var inspection = await grain.Inspect();
-                return Results.Ok(new GrainInspectionResponse(inspection.Grain, inspection.Exists, inspection.StoredBytes, inspection.ExpiresAt,
+                var inspection = await found.Grain.Inspect();
+                return Results.Ok(new GrainInspectionResponse(found.Target, inspection.Grain, inspection.Exists, inspection.StoredBytes, inspection.ExpiresAt,
                     JsonDocument.Parse(inspection.State).RootElement));
             }
             catch (Exception ex) when (GrainFailures.Undecided(ex, ct))
@@ -65,7 +68,7 @@ public static class AdminEndpoints
             }
         });
 
-        admin.MapPut("/lists", async (ListingRequest request, IGrainFactory grains, AuditTrail audit, TimeProvider time, HttpContext http, CancellationToken ct) =>
+        admin.MapPut("/lists", async (ListingRequest request, IGrainFactory grains, GrainKeys keys, AuditTrail audit, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
             if (request.ExpiresInSeconds <= 0 || request.ExpiresInSeconds > MaxListing.TotalSeconds)
                 return Problems.Invalid($"expiresInSeconds must be between 1 and {MaxListing.TotalSeconds:0} (was {request.ExpiresInSeconds}).");
@@ -73,9 +76,9 @@ public static class AdminEndpoints
             var listing = new Listing(request.Mode, time.GetUtcNow().AddSeconds(request.ExpiresInSeconds));
             try
             {
-                var grainIds = await ApplyListingAsync(grains, request.Scope, request.Target, listing);
+                var targets = await ApplyListingAsync(grains, keys, request.Scope, request.Target, listing);
                 audit.Record(AuditEntry.Listing(time.GetUtcNow(), request.Scope!.ToLowerInvariant(), ListedKeys(request.Scope, request.Target, audit.Hasher), listing));
-                return Results.Ok(new ListingResponse(grainIds, listing.Mode, listing.Until));
+                return Results.Ok(new ListingResponse(targets, listing.Mode, listing.Until));
             }
             catch (ArgumentException ex)
             {
@@ -127,42 +130,53 @@ public static class AdminEndpoints
         return endpoints;
     }
 
-    private static async Task<IReadOnlyList<string>> ApplyListingAsync(IGrainFactory grains, string? scope, string target, Listing listing)
+    /// <returns>The targets listed, as <c>kind/key</c> with the key normalized (the grains' ids are keyed hashes of them).</returns>
+    private static async Task<IReadOnlyList<string>> ApplyListingAsync(IGrainFactory grains, GrainKeys keys, string? scope, string target, Listing listing)
     {
         switch (scope?.ToLowerInvariant())
         {
             case "account":
-                var account = grains.GetGrain<IAccountGrain>(ThrottleKeys.Account(target));
-                await account.SetListing(listing);
-                return [account.GetGrainId().ToString()];
+                await grains.GetGrain<IAccountGrain>(keys.Account(target)).SetListing(listing);
+                return [$"{GrainKinds.Account}/{ThrottleKeys.Account(target)}"];
             case "domain":
-                var domain = grains.GetGrain<IDomainGrain>(ThrottleKeys.Domain(target));
-                await domain.SetListing(listing);
-                return [domain.GetGrainId().ToString()];
+                await grains.GetGrain<IDomainGrain>(keys.Domain(target)).SetListing(listing);
+                return [$"{GrainKinds.Domain}/{ThrottleKeys.Domain(target)}"];
             case "cidr":
                 var cidr = target.Contains('/') ? target : target + (target.Contains(':') ? "/64" : "/32");
-                var sources = ThrottleKeys.ListingTargets(cidr)
-                    .Select(t => t.Kind == GrainKinds.Ip ? (ISourceGrain)grains.GetGrain<IIpGrain>(t.Key) : grains.GetGrain<INetworkGrain>(t.Key))
-                    .ToList();
-                await Task.WhenAll(sources.Select(source => source.SetListing(listing)));
-                return sources.Select(source => source.GetGrainId().ToString()).ToList();
+                var sources = ThrottleKeys.ListingTargets(cidr);
+                await Task.WhenAll(sources.Select(t => (t.Kind == GrainKinds.Ip
+                    ? (ISourceGrain)grains.GetGrain<IIpGrain>(keys.Of(t.Key))
+                    : grains.GetGrain<INetworkGrain>(keys.Of(t.Key))).SetListing(listing)));
+                return sources.Select(t => $"{t.Kind}/{t.Key}").ToList();
             default:
                 throw new ArgumentException($"scope must be account, cidr or domain (was '{scope}').");
         }
     }
 
-    /// <summary>The grain of an operator's target, its key normalized as decisions normalize it; null for an unknown kind.</summary>
-    private static IInspectableGrain? InspectableGrain(IGrainFactory grains, string kind, string key) => kind switch
+    /// <summary>An operator's target as <c>kind/key</c> (normalized as decisions normalize it) and its grain; null for an unknown kind.</summary>
+    private static (string Target, IInspectableGrain Grain)? InspectableGrain(IGrainFactory grains, GrainKeys keys, string kind, string key)
     {
-        GrainKinds.Account => grains.GetGrain<IAccountGrain>(ThrottleKeys.Account(key)),
-        GrainKinds.Ip => grains.GetGrain<IIpGrain>(ThrottleKeys.Ip(key)),
-        GrainKinds.Network => grains.GetGrain<INetworkGrain>(ThrottleKeys.Network(key)),
-        GrainKinds.Domain => grains.GetGrain<IDomainGrain>(ThrottleKeys.Domain(key)),
-        GrainKinds.Global => key == GrainKinds.GlobalKey
-            ? grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey)
-            : throw new ArgumentException($"The global grain's key is '{GrainKinds.GlobalKey}' (was '{key}')."),
-        _ => null,
-    };
+        switch (kind)
+        {
+            case GrainKinds.Account:
+                var account = ThrottleKeys.Account(key);
+                return ($"{kind}/{account}", grains.GetGrain<IAccountGrain>(keys.Of(account)));
+            case GrainKinds.Ip:
+                var ip = ThrottleKeys.Ip(key);
+                return ($"{kind}/{ip}", grains.GetGrain<IIpGrain>(keys.Of(ip)));
+            case GrainKinds.Network:
+                var network = ThrottleKeys.Network(key);
+                return ($"{kind}/{network}", grains.GetGrain<INetworkGrain>(keys.Of(network)));
+            case GrainKinds.Domain:
+                var domain = keys.Domain(key);
+                return ($"{kind}/{domain}", grains.GetGrain<IDomainGrain>(domain));
+            case GrainKinds.Global:
+                if (key != GrainKinds.GlobalKey) throw new ArgumentException($"The global grain's key is '{GrainKinds.GlobalKey}' (was '{key}').");
+                return ($"{kind}/{key}", grains.GetGrain<IGlobalGrain>(key));
+            default:
+                return null;
+        }
+    }
 
     /// <summary>The audit's view of a listed target; only called once the listing has succeeded, so the target parses.</summary>
     private static AuditKeys ListedKeys(string? scope, string target, AuditKeyHasher hasher) => scope?.ToLowerInvariant() switch

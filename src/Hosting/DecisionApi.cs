@@ -29,7 +29,8 @@ public static class DecisionApi
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(policies);
-        services.AddSingleton(sp => new ResetGate(sp.GetRequiredService<IGrainFactory>(), secret));
+        services.AddSingleton(new GrainKeys(secret));
+        services.AddSingleton<ResetGate>();
         services.AddSingleton(sp => new AuditTrail(new AuditKeyHasher(secret), auditCapacity, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IResetGate, RecordedResetGate>();
         services.AddSingleton(policyRefresh);

@@ -28,7 +28,6 @@ public static class ThrottleClientConfiguration
         }
         client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = settings.ResponseTimeout);
-        OrleansLogFloor.AddTo(client.Services);
         return client;
     }
 }

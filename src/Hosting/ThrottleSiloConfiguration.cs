@@ -30,7 +30,6 @@ public static class ThrottleSiloConfiguration
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(policies);
         services.AddSingleton<StateSerializer>();
-        OrleansLogFloor.AddTo(services);
         silo.Configure<GrainCollectionOptions>(options =>
         {
             options.CollectionAge = settings.CollectionAge;

@@ -19,10 +19,11 @@ namespace ThrottleCluster.Testing;
 /// </summary>
 public sealed class ThrottleTestCluster : IAsyncDisposable
 {
-    private ThrottleTestCluster(InProcessTestCluster cluster, ResetGate gate)
+    private ThrottleTestCluster(InProcessTestCluster cluster, GrainKeys keys)
     {
         Cluster = cluster;
-        Gate = gate;
+        Keys = keys;
+        Gate = new ResetGate(cluster.Client, keys);
     }
 
     /// <summary>The Orleans test cluster: its silos, to stop, kill, restart or add.</summary>
@@ -34,6 +35,9 @@ public sealed class ThrottleTestCluster : IAsyncDisposable
     /// <summary>The reset gate, deciding through the client as an Api in cluster mode does.</summary>
     public ResetGate Gate { get; }
 
+    /// <summary>The grains' keys as the gate makes them: <c>Grains.GetGrain&lt;IIpGrain&gt;(Keys.Ip("203.0.113.7"))</c>.</summary>
+    public GrainKeys Keys { get; }
+
     public static async Task<ThrottleTestCluster> StartAsync(Action<ThrottleTestClusterOptions>? configure = null)
     {
         var options = new ThrottleTestClusterOptions();
@@ -43,6 +47,8 @@ public sealed class ThrottleTestCluster : IAsyncDisposable
         var sharedMemory = settings.IsEmbedded ? new MemoryStateStore(options.Time) : null;
 
         var builder = new InProcessTestClusterBuilder(options.Silos);
+        // The test's own logging is what its author reads; Orleans' per-test log files only fill the disk.
+        builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(options.Time);
@@ -58,7 +64,7 @@ public sealed class ThrottleTestCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
-        return new ThrottleTestCluster(cluster, new ResetGate(cluster.Client, options.AccountHashSecret));
+        return new ThrottleTestCluster(cluster, new GrainKeys(options.AccountHashSecret));
     }
 
     public ValueTask DisposeAsync() => Cluster.DisposeAsync();

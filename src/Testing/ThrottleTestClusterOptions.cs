@@ -25,6 +25,6 @@ public sealed class ThrottleTestClusterOptions
     /// <summary>Wraps each silo's grain storage, e.g. to count or fail its writes.</summary>
     public Func<IGrainStorage, IGrainStorage>? DecorateStorage { get; set; }
 
-    /// <summary>Keys the distinct-account counts of the gate (<see cref="ThrottleKeys.AccountHash"/>).</summary>
+    /// <summary>Keys the grains' keys and the distinct-account counts (<see cref="GrainKeys"/>, <see cref="ThrottleKeys.AccountHash"/>).</summary>
     public ulong AccountHashSecret { get; set; } = 0x5eed_5eed_5eed_5eed;
 }

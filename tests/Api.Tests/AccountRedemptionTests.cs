@@ -22,8 +22,8 @@ public sealed class AccountRedemptionTests
             o.Silos = 1;
             o.Time = time;
         });
-        var redemption = new AccountRedemption(cluster.Grains, new OneAccount(new Account("acct-alice", "Alice@Example.com")), NullLogger<AccountRedemption>.Instance);
-        var grain = cluster.Grains.GetGrain<IAccountGrain>(ThrottleKeys.Account("alice@example.com"));
+        var redemption = new AccountRedemption(cluster.Grains, cluster.Keys, new OneAccount(new Account("acct-alice", "Alice@Example.com")), NullLogger<AccountRedemption>.Instance);
+        var grain = cluster.Grains.GetGrain<IAccountGrain>(cluster.Keys.Account("alice@example.com"));
 
         Assert.True((await grain.Request()).Granted);
         time.Advance(TimeSpan.FromMinutes(2)); // past the cooldown, inside the token's 15 minutes
@@ -46,10 +46,10 @@ public sealed class AccountRedemptionTests
             o.Silos = 1;
             o.DecorateStorage = inner => storage = new CountingGrainStorage(inner);
         });
-        var grain = cluster.Grains.GetGrain<IAccountGrain>(ThrottleKeys.Account("alice@example.com"));
+        var grain = cluster.Grains.GetGrain<IAccountGrain>(cluster.Keys.Account("alice@example.com"));
         await grain.Inspect(); // the silo's storage is made on first use
 
-        await new AccountRedemption(cluster.Grains, new OneAccount(new Account("acct-alice", "alice@example.com")), NullLogger<AccountRedemption>.Instance)
+        await new AccountRedemption(cluster.Grains, cluster.Keys, new OneAccount(new Account("acct-alice", "alice@example.com")), NullLogger<AccountRedemption>.Instance)
             .RedeemedAsync("acct-gone", CancellationToken.None);
 
         Assert.NotNull(storage);

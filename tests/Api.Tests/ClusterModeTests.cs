@@ -53,7 +53,7 @@ public sealed class ClusterModeTests(ClusterFixture cluster) : IClassFixture<Clu
         Assert.Equal(1, api.Services.GetRequiredService<GateDecisionMetrics>().Total(GateVerdict.Send));
 
         // The decision's record is in the cluster's grains, persisted by the silos in Garnet.
-        var key = ThrottleKeys.Account(alice.Email);
+        var key = api.Services.GetRequiredService<GrainKeys>().Account(alice.Email);
         var inspection = await api.Services.GetRequiredService<IGrainFactory>().GetGrain<IAccountGrain>(key).Inspect();
         Assert.True(inspection.Exists);
         Assert.Equal(1L, await cluster.Garnet.ExecuteAsync("EXISTS", $"tc:{GrainKinds.Account}/{key}"));

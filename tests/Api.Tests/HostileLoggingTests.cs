@@ -89,32 +89,4 @@ public sealed class HostileLoggingTests
             Assert.DoesNotContain(secret, metrics, StringComparison.OrdinalIgnoreCase);
         }
     }
-
-    [Theory]
-    [InlineData("Orleans", "Trace")]
-    [InlineData("Orleans.Runtime", "Debug")]
-    [InlineData("Orleans.Runtime.Catalog", "Trace")]
-    public async Task Orleans_logs_nothing_below_Information_however_low_its_level_is_set(string category, string level)
-    {
-        // Orleans' Debug and Trace lines name grains, whose keys are email addresses and client addresses.
-        await using var api = new ApiFactory();
-        api.Settings["Logging:LogLevel:Default"] = "Trace";
-        api.Settings[$"Logging:LogLevel:{category}"] = level;
-        api.CreateClient();
-        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Runtime.Catalog");
-        Assert.False(logger.IsEnabled(LogLevel.Debug));
-        Assert.True(logger.IsEnabled(LogLevel.Information));
-        Assert.True(api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ThrottleCluster.Api").IsEnabled(LogLevel.Trace));
-    }
-
-    [Fact]
-    public async Task A_stricter_level_set_for_Orleans_stays()
-    {
-        await using var api = new ApiFactory();
-        api.Settings["Logging:LogLevel:Orleans.Runtime"] = "Error";
-        api.CreateClient();
-        var logger = api.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Runtime.Catalog");
-        Assert.False(logger.IsEnabled(LogLevel.Warning));
-        Assert.True(logger.IsEnabled(LogLevel.Error));
-    }
 }

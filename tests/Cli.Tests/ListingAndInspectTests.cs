@@ -65,7 +65,7 @@ public sealed partial class ListingAndInspectTests(SiloFixture silo) : IClassFix
     {
         const string ip = "192.0.2.44";
         var fresh = await silo.OkAsync("grain", "inspect", "ip", ip);
-        Assert.Matches(Row("grain", $"ip/{ip}"), fresh);
+        Assert.Matches(Row("target", $"ip/{ip}"), fresh);
         Assert.Matches(Row("exists", "false"), fresh);
         Assert.Matches(Row("storedBytes", "0"), fresh);
         Assert.Matches(Row("expiresAt", "null"), fresh);
@@ -74,7 +74,7 @@ public sealed partial class ListingAndInspectTests(SiloFixture silo) : IClassFix
         for (var i = 0; i < 3; i++) await silo.DecideAsync(ip, $"counted44-{i}@example.com");
 
         var counted = await silo.OkAsync("grain", "inspect", "ip", ip);
-        Assert.Matches(Row("grain", $"ip/{ip}"), counted);
+        Assert.Matches(Row("target", $"ip/{ip}"), counted);
         Assert.Matches(Row("exists", "true"), counted);
         Assert.InRange(int.Parse(Value(counted, "storedBytes"), CultureInfo.InvariantCulture), 1, 199);
         Assert.True(DateTimeOffset.Parse(Value(counted, "expiresAt"), CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow, counted);

@@ -39,7 +39,7 @@ public sealed class ScenarioTests(GarnetFixture garnet)
         Assert.Equal(10_000, tally.Total);
         Assert.True(tally.Send <= policy.Burst, tally.ToString());
         Assert.True(tally.RejectSource >= 10_000 - policy.Burst, tally.ToString());
-        Assert.True((await cluster.Grains.GetGrain<IIpGrain>(ThrottleKeys.Ip("2001:db8:7:9::1")).Inspect()).Exists);
+        Assert.True((await cluster.Grains.GetGrain<IIpGrain>(cluster.Keys.Ip("2001:db8:7:9::1")).Inspect()).Exists);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public abstract class SplitActivationTests
         var storages = new ConcurrentBag<WatchedStorage>();
         await using var first = await StartAsync(2, store, storages);
         await using var second = await StartAsync(1, store, storages);
-        var key = ThrottleKeys.Ip("203.0.113.50");
+        var key = first.Keys.Ip("203.0.113.50");
         // Both activations read "nothing stored" before either writes, so their first writes collide.
         await Task.WhenAll(first.Grains.GetGrain<IIpGrain>(key).Peek(), second.Grains.GetGrain<IIpGrain>(key).Peek());
 

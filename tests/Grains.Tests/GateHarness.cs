@@ -19,11 +19,12 @@ public sealed class GateHarness
         Policy = policy;
         _time = new FakeTimeProvider(now);
         Grains = new InMemoryGrains(policy, _time);
-        _gate = new ResetGate(Grains, accountHashSecret: 7);
+        _gate = new ResetGate(Grains, Keys);
     }
 
     public ThrottlePolicy Policy { get; }
     public InMemoryGrains Grains { get; }
+    public GrainKeys Keys { get; } = new(7);
 
     /// <summary>The grains' clock; it only moves forward, as <see cref="FakeTimeProvider"/> does.</summary>
     public DateTimeOffset Now
@@ -37,11 +38,13 @@ public sealed class GateHarness
 
     public ResetDecision Decide(ResetAttempt attempt) => _gate.DecideAsync(attempt).GetAwaiter().GetResult();
 
-    public void Redeem(string login) => Grains.GetGrain<IAccountGrain>(ThrottleKeys.Account(login)).Redeemed().GetAwaiter().GetResult();
+    public void Redeem(string login) => Grains.GetGrain<IAccountGrain>(Keys.Account(login)).Redeemed().GetAwaiter().GetResult();
 
     /// <summary>An operator listing, set on the grain of <paramref name="kind"/> as the admin API does.</summary>
+    /// <param name="key">The target as <see cref="ThrottleKeys"/> normalizes it.</param>
     public void List(string kind, string key, Listing listing)
     {
+        key = GrainKey(kind, key);
         var set = kind switch
         {
             GrainKinds.Account => Grains.GetGrain<IAccountGrain>(key).SetListing(listing),
@@ -53,7 +56,12 @@ public sealed class GateHarness
         set.GetAwaiter().GetResult();
     }
 
-    public byte[]? State(string kind, string key) => Grains.State(kind, key);
+    /// <param name="key">The target as <see cref="ThrottleKeys"/> normalizes it.</param>
+    public byte[]? State(string kind, string key) => Grains.State(kind, GrainKey(kind, key));
+
+    /// <summary>The key the gate calls a grain by: hashed for accounts, addresses and networks (<see cref="GrainKeys"/>).</summary>
+    public string GrainKey(string kind, string normalizedKey)
+        => kind is GrainKinds.Account or GrainKinds.Ip or GrainKinds.Network ? Keys.Of(normalizedKey) : normalizedKey;
 
     public GateHarness Clone()
     {

@@ -101,7 +101,7 @@ public class GatePropertyTests
             var missing = history.Clone();
             var (user, nobody) = (Login(0), "nobody@example.com");
             if (history.State(GrainKinds.Account, ThrottleKeys.Account(user)) is not null)
-                missing.Grains.CopyState(GrainKinds.Account, ThrottleKeys.Account(user), ThrottleKeys.Account(nobody));
+                missing.Grains.CopyState(GrainKinds.Account, missing.GrainKey(GrainKinds.Account, ThrottleKeys.Account(user)), missing.GrainKey(GrainKinds.Account, ThrottleKeys.Account(nobody)));
 
             var a1 = existing.Decide(new ResetAttempt("x", "100.64.9.9", user, "example.com"));
             var a2 = missing.Decide(new ResetAttempt("x", "100.64.9.9", nobody, "example.com"));

@@ -26,6 +26,7 @@ public class GrainCallSerializationTests
         CallValue.Of(SurgeStage.Shed),
         CallValue.Of(new GrainInspection("account/alice@example.com", true, 49, At.AddDays(1), """{"sends":[1]}""")),
         CallValue.Of(new StoredPolicy(3, """{"account":{"perDay":7}}""")),
+        CallValue.Of(new GlobalStatus(SurgeStage.Tightened, 1000)),
         CallValue.Of(new ResetTokenResult(ResetTokenOutcome.AlreadyUsed)),
         CallValue.Of(ResetTokenOutcome.Expired),
         CallValue.Of(new GrainContendedException("16 writes lost", new InconsistentStateException("stale", "e1", "e2"))),

@@ -107,7 +107,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
         using (var before = await _client.GetAsync("/v1/admin/grains/account?key=frank@example.com", apiKey: Key))
         {
             var empty = await Http.OkJsonAsync(before);
-            Assert.Equal("account/frank@example.com", empty.GetProperty("grain").GetString());
+            Assert.Equal("account/frank@example.com", empty.GetProperty("target").GetString());
             Assert.False(empty.GetProperty("exists").GetBoolean());
             Assert.Equal(0, empty.GetProperty("storedBytes").GetInt32());
             Assert.Equal(JsonValueKind.Null, empty.GetProperty("expiresAt").ValueKind);
@@ -121,7 +121,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
         // Any spelling of the account finds the one grain.
         using var after = await _client.GetAsync("/v1/admin/grains/account?key=%20Frank@EXAMPLE.com", apiKey: Key);
         var snapshot = await Http.OkJsonAsync(after);
-        Assert.Equal("account/frank@example.com", snapshot.GetProperty("grain").GetString());
+        Assert.Equal("account/frank@example.com", snapshot.GetProperty("target").GetString());
         Assert.True(snapshot.GetProperty("exists").GetBoolean());
         Assert.InRange(snapshot.GetProperty("storedBytes").GetInt32(), 1, 199); // compact binary, under 200 bytes
         Assert.Equal(sent.AddDays(1), snapshot.GetProperty("expiresAt").GetDateTimeOffset()); // the daily window of the one send
@@ -132,15 +132,15 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
         // The source grains by their normalized keys.
         using var ip = await _client.GetAsync("/v1/admin/grains/ip?key=::ffff:203.0.113.61", apiKey: Key);
         var address = await Http.OkJsonAsync(ip);
-        Assert.Equal("ip/203.0.113.61", address.GetProperty("grain").GetString());
+        Assert.Equal("ip/203.0.113.61", address.GetProperty("target").GetString());
         Assert.True(address.GetProperty("exists").GetBoolean());
         using var network = await _client.GetAsync("/v1/admin/grains/network?key=203.0.113.61", apiKey: Key);
         var net = await Http.OkJsonAsync(network);
-        Assert.Equal("network/203.0.113.0/24", net.GetProperty("grain").GetString());
+        Assert.Equal("network/203.0.113.0/24", net.GetProperty("target").GetString());
         Assert.True(net.GetProperty("exists").GetBoolean());
         using var global = await _client.GetAsync("/v1/admin/grains/global?key=all", apiKey: Key);
         var all = await Http.OkJsonAsync(global);
-        Assert.Equal("global/all", all.GetProperty("grain").GetString());
+        Assert.Equal("global/all", all.GetProperty("target").GetString());
         Assert.True(all.GetProperty("exists").GetBoolean());
     }
 
@@ -165,7 +165,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
     public async Task A_blocked_account_is_suppressed_with_reason_Blocked_until_the_block_is_lifted()
     {
         var listed = await ListedAsync("account", " Grace@Example.COM ", "Block");
-        Assert.Equal("account/grace@example.com", Assert.Single(listed.GetProperty("grains").EnumerateArray()).GetString());
+        Assert.Equal("account/grace@example.com", Assert.Single(listed.GetProperty("targets").EnumerateArray()).GetString());
         Assert.Equal("Block", listed.GetProperty("mode").GetString());
         Assert.Equal(silo.Time!.GetUtcNow().AddHours(1), listed.GetProperty("until").GetDateTimeOffset());
 
@@ -181,7 +181,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
     public async Task A_blocked_domain_suppresses_every_account_there_with_reason_Blocked()
     {
         var listed = await ListedAsync("domain", "Spam.Example.", "Block");
-        Assert.Equal("domain/spam.example", Assert.Single(listed.GetProperty("grains").EnumerateArray()).GetString());
+        Assert.Equal("domain/spam.example", Assert.Single(listed.GetProperty("targets").EnumerateArray()).GetString());
         foreach (var login in new[] { "a@spam.example", "b@SPAM.example" })
         {
             var decision = await _client.DecisionAsync("203.0.113.63", login);
@@ -198,7 +198,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
     public async Task A_blocked_cidr_rejects_its_sources_with_reason_Blocked()
     {
         var network = await ListedAsync("cidr", "198.51.100.0/24", "Block");
-        Assert.Equal("network/198.51.100.0/24", Assert.Single(network.GetProperty("grains").EnumerateArray()).GetString());
+        Assert.Equal("network/198.51.100.0/24", Assert.Single(network.GetProperty("targets").EnumerateArray()).GetString());
         var rejected = await _client.DecisionAsync("198.51.100.77", "henry@example.com");
         Assert.Equal("RejectSource", rejected.Verdict());
         Assert.Contains("Blocked", rejected.Denied("network"));
@@ -206,14 +206,14 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
 
         // A single address (IPv6 means its /64) goes to the ip grain.
         var ip = await ListedAsync("cidr", "2001:db8:77::5", "Block");
-        Assert.Equal("ip/2001:db8:77::/64", Assert.Single(ip.GetProperty("grains").EnumerateArray()).GetString());
+        Assert.Equal("ip/2001:db8:77::/64", Assert.Single(ip.GetProperty("targets").EnumerateArray()).GetString());
         var v6 = await _client.DecisionAsync("2001:db8:77::abcd", "henry@example.com");
         Assert.Equal("RejectSource", v6.Verdict());
         Assert.Contains("Blocked", v6.Denied("ip"));
 
         // A /16 covers 256 networks.
         var wide = await ListedAsync("cidr", "10.20.0.0/16", "Block");
-        Assert.Equal(256, wide.GetProperty("grains").GetArrayLength());
+        Assert.Equal(256, wide.GetProperty("targets").GetArrayLength());
         Assert.Equal("RejectSource", (await _client.DecisionAsync("10.20.255.1", "henry@example.com")).Verdict());
         // The account was never touched by the rejected requests.
         Assert.Equal("Send", (await _client.DecisionAsync("203.0.113.64", "henry@example.com")).Verdict());
@@ -233,7 +233,7 @@ public sealed class AdminEndpointTests(SiloFactory silo) : IClassFixture<SiloFac
             Assert.Equal(HttpStatusCode.TooManyRequests, gateway.StatusCode);
 
         var allowed = await ListedAsync("cidr", "192.0.2.48/30", "Allow");
-        Assert.Equal(4, allowed.GetProperty("grains").GetArrayLength());
+        Assert.Equal(4, allowed.GetProperty("targets").GetArrayLength());
         var through = await _client.DecisionAsync(source, "user10@allow10.example");
         Assert.Equal("Send", through.Verdict());
         using (var gateway = await _client.GetAsync("/v1/gateway/check", peer: source))

@@ -8,7 +8,7 @@ namespace ThrottleCluster.Api.Gate;
 /// sends nothing (the user already holds a working email); once the link is spent, they do not.
 /// </summary>
 /// <param name="grains">Reaches the account grains: the embedded silo's, or the cluster's through the Orleans client.</param>
-public sealed class AccountRedemption(IGrainFactory grains, IAccountDirectory directory, ILogger<AccountRedemption> logger)
+public sealed class AccountRedemption(IGrainFactory grains, GrainKeys keys, IAccountDirectory directory, ILogger<AccountRedemption> logger)
 {
     public async Task RedeemedAsync(string accountId, CancellationToken ct)
     {
@@ -16,7 +16,7 @@ public sealed class AccountRedemption(IGrainFactory grains, IAccountDirectory di
         {
             if (await directory.FindAsync(accountId, ct) is not { } account) return;
             // Keyed as the reset endpoint throttles a known account: by its directory email.
-            await grains.GetGrain<IAccountGrain>(ThrottleKeys.Account(account.Email)).Redeemed();
+            await grains.GetGrain<IAccountGrain>(keys.Account(account.Email)).Redeemed();
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
