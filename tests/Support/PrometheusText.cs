@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ThrottleCluster.Reliability.Tests.Support;
+namespace ThrottleCluster.Tests.Support;
 
 /// <summary>Values read from a host's <c>/metrics</c> page (Prometheus text format).</summary>
 public static class PrometheusText
