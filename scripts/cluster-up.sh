@@ -5,9 +5,27 @@
 # silos' HTTP ports; each silo's Orleans silo and gateway ports are that port + 10000 and + 20000)
 # and API_PORT, the state directory (pids, logs, mail, Garnet data, secrets) with CLUSTER_STATE
 # (default .cluster). Mail goes to $CLUSTER_STATE/mail as .eml files.
+# `cluster-up.sh --restart NAME` (NAME as in the pids file, e.g. silo-5101) starts one process of
+# an up cluster again, after it died or was killed, with the command it first had; its pid is
+# replaced in the pids file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state="${CLUSTER_STATE:-$root/.cluster}"
+
+if [ "${1:-}" = --restart ]; then
+  name=${2:?usage: cluster-up.sh --restart NAME}
+  [ -f "$state/$name.cmd" ] || { echo "No process named $name in $state." >&2; exit 1; }
+  pid=$(awk -v n="$name" '$2 == n { print $1 }' "$state/pids")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$name ($pid) is still running." >&2; exit 1; fi
+  cd "$root"
+  # exec: the pid recorded is the program's own, which cluster-down.sh stops.
+  bash -c "exec $(cat "$state/$name.cmd")" >>"$state/$name.log" 2>&1 &
+  awk -v n="$name" -v p=$! '$2 == n { $1 = p } { print }' "$state/pids" >"$state/pids.new" && mv "$state/pids.new" "$state/pids"
+  url=$(cat "$state/$name.health" 2>/dev/null || true)
+  [ -z "$url" ] && exit 0
+  for _ in $(seq 1 300); do [ "$(curl -sS -o /dev/null -w '%{http_code}' "$url" 2>/dev/null)" = 200 ] && exit 0; sleep 0.2; done
+  echo "$url did not answer 200 within 60 s; see $state/$name.log" >&2; exit 1
+fi
 garnet_port=${GARNET_PORT:-6390}
 read -r -a silo_ports <<<"${SILO_PORTS:-5101 5102}"
 api_port=${API_PORT:-5100}
@@ -27,8 +45,9 @@ trap 'bash "$root/scripts/cluster-down.sh"' ERR
 dotnet tool restore >/dev/null
 for project in src/Silo src/Api; do dotnet build -c Release "$project" -v q -nologo >/dev/null; done
 
-start() { # name, command...
+start() { # name, command... (kept in NAME.cmd for --restart)
   local name=$1; shift
+  printf '%q ' "$@" >"$state/$name.cmd"
   "$@" >"$state/$name.log" 2>&1 &
   echo "$! $name" >>"$state/pids"
 }
@@ -60,7 +79,10 @@ for port in "${silo_ports[@]}"; do
   start "silo-$port" env "${cluster_env[@]}" Cluster__SiloPort=$((port + 10000)) Cluster__GatewayPort=$((port + 20000)) ASPNETCORE_URLS="http://127.0.0.1:$port" \
     dotnet src/Silo/bin/Release/net10.0/ThrottleCluster.Silo.dll --contentRoot "$root/src/Silo/bin/Release/net10.0"
 done
-for port in "${silo_ports[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done
+for port in "${silo_ports[@]}"; do
+  echo "http://127.0.0.1:$port/healthz" >"$state/silo-$port.health"
+  wait_http "http://127.0.0.1:$port/healthz"
+done
 
 # The Orleans client connects at start, so the Api comes once the silos are in the membership.
 start api env "${cluster_env[@]}" Email__PickupDirectory="$state/mail" ASPNETCORE_URLS="http://127.0.0.1:$api_port" \
