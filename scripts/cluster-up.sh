@@ -16,7 +16,10 @@ if [ "${1:-}" = --restart ]; then
   name=${2:?usage: cluster-up.sh --restart NAME}
   [ -f "$state/$name.cmd" ] || { echo "No process named $name in $state." >&2; exit 1; }
   pid=$(awk -v n="$name" '$2 == n { print $1 }' "$state/pids")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$name ($pid) is still running." >&2; exit 1; fi
+  # A zombie (killed, not yet reaped by whoever inherited it) is not running.
+  if [ -n "$pid" ] && [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; then
+    echo "$name ($pid) is still running." >&2; exit 1
+  fi
   cd "$root"
   # exec: the pid recorded is the program's own, which cluster-down.sh stops.
   bash -c "exec $(cat "$state/$name.cmd")" >>"$state/$name.log" 2>&1 &

@@ -108,7 +108,7 @@ kill_loop() {
     victim="silo-${ports[$(( n % ${#ports[@]} ))]}"; n=$((n + 1))
     pid=$(pid_of "$victim")
     kill -9 "$pid" && echo "$(( $(date +%s) - started )) s: SIGKILLed $victim ($pid)" >>"$CLUSTER_STATE/kills.log"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    while [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; do sleep 0.1; done
     bash scripts/cluster-up.sh --restart "$victim" >>"$CLUSTER_STATE/kills.log" 2>&1 \
       && echo "$(( $(date +%s) - started )) s: $victim back ($(pid_of "$victim"))" >>"$CLUSTER_STATE/kills.log" \
       || echo "$victim did not come back: see $CLUSTER_STATE/$victim.log" >&2
