@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
 # Soak run, not part of the test command: a cluster on loopback (scripts/cluster-up.sh: Garnet, two
-# silos, the Api with pickup-directory mail) in a state directory of its own, with policy windows
-# and idle timeouts cut from hours to a minute or two, in --waves waves of steady traffic plus
-# bursts over many accounts and sources (the flood simulator, scripts/bench.sh attack), each
-# followed by quiet. Every few seconds it samples the RSS of the silos, the Api and Garnet
-# (/proc/PID/status), the silos' activations and Garnet's DBSIZE and store size, and at the end
-# prints start, peak and end of each, the peak and end of every phase, and the keys over time.
+# Orleans silos, the Api as their client with pickup-directory mail) in a state directory of its
+# own, with policy windows and idle-activation ages cut from hours to a minute or two, in --waves
+# waves of steady traffic plus bursts over many accounts and sources (the flood simulator,
+# scripts/bench.sh attack), each followed by quiet. Every few seconds it samples the RSS of the
+# silos, the Api and Garnet (/proc/PID/status), the silos' activations (when their /metrics has
+# Orleans' orleans_catalog_activations) and Garnet's DBSIZE and store size, and at the end prints
+# start, peak and end of each, the peak and end of every phase, and the keys over time.
+# --kill-every S (the long form of tests/Reliability.Tests' SiloKillTests): during traffic, every S
+# seconds a silo, each in turn, is SIGKILLed and started again on its ports; at the end the run
+# fails unless every Send the Api decided is one .eml and no account got more than its daily cap.
 # Bounded: --seconds (default 300), of which the last --quiet share of every wave has no traffic.
 # Usage: scripts/soak.sh [--seconds 300] [--waves 2] [--quiet 0.4] [--rate 100] [--burst 3000]
-#                        [--burst-every 30] [--accounts 20000] [--sources 4000] [--sample 5] [--out DIR]
+#                        [--burst-every 30] [--accounts 20000] [--sources 4000] [--sample 5]
+#                        [--kill-every 0] [--out DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-seconds=300 waves=2 sample=5 quiet=0.4 rate=100 burst=3000 burst_every=30 accounts=20000 sources=4000 out=""
+seconds=300 waves=2 sample=5 quiet=0.4 rate=100 burst=3000 burst_every=30 accounts=20000 sources=4000 kill_every=0 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2 ;; --waves) waves=$2 ;; --sample) sample=$2 ;; --quiet) quiet=$2 ;; --rate) rate=$2 ;;
     --burst) burst=$2 ;; --burst-every) burst_every=$2 ;; --accounts) accounts=$2 ;; --sources) sources=$2 ;;
-    --out) out=$2 ;;
-    *) sed -n '2,11p' "$0" | sed 's/^# //'; exit 2 ;;
+    --kill-every) kill_every=$2 ;; --out) out=$2 ;;
+    *) sed -n '2,17p' "$0" | sed 's/^# //'; exit 2 ;;
   esac
   shift 2
 done
@@ -45,8 +50,9 @@ Accounts__File=$(scripts/bench.sh attack "${flood[@]}" --requests "$steady_reque
 attack=(dotnet src/Cli/bin/Release/net10.0/ThrottleCluster.Cli.dll attack "${flood[@]}")
 
 # What takes hours by default takes a minute or two here (every key is documented in docs/POLICIES.md
-# and README.md). The daily windows (account sends, source day counts) are fixed at 24 h in the grains.
-export Runtime__IdleTimeout=00:00:30 Tokens__Lifetime=00:01:00 \
+# and README.md; 30 s is the shortest collection age Cluster:* accepts). The daily windows (account
+# sends, source day counts) are fixed at 24 h in the grains.
+export Cluster__AccountCollectionAge=00:00:30 Cluster__CollectionAge=00:00:30 Tokens__Lifetime=00:01:00 \
   Throttle__Account__Cooldown=00:00:10 Throttle__Account__MaxCooldown=00:01:00 Throttle__Account__TokenLifetime=00:01:00 \
   Throttle__Ip__DistinctWindow=00:01:00 Throttle__Ip__BlockFor=00:01:00 Throttle__Ip__MaxBlock=00:02:00 Throttle__Ip__OffenceMemory=00:02:00 \
   Throttle__Network__DistinctWindow=00:01:00 Throttle__Network__BlockFor=00:01:00 Throttle__Network__MaxBlock=00:02:00 Throttle__Network__OffenceMemory=00:02:00 \
@@ -62,10 +68,10 @@ bash scripts/cluster-up.sh
 
 pid_of() { awk -v n="$1" '$2 == n { print $1 }' "$CLUSTER_STATE/pids"; }
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"; }
-activations() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^tc_runtime_activations / { printf "%d", $2 }' || true; }
+activations() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^orleans_catalog_activations / { printf "%d", $2 }' || true; }
 garnet() { redis-cli -p "$GARNET_PORT" "$@" 2>/dev/null || true; }
 read -r silo1 silo2 <<<"$SILO_PORTS"
-garnet_pid=$(pid_of garnet) api_pid=$(pid_of api) silo1_pid=$(pid_of "silo-$silo1") silo2_pid=$(pid_of "silo-$silo2")
+garnet_pid=$(pid_of garnet) api_pid=$(pid_of api)
 
 printf 't_s\tphase\tgarnet_rss_mb\tgarnet_store_mb\tkeys\tsilo1_rss_mb\tsilo2_rss_mb\tapi_rss_mb\tactivations\tmails\n' >"$samples"
 started=$(date +%s)
@@ -81,14 +87,34 @@ sample_loop() {
     keys=$(garnet dbsize)
     acts="$(activations "$silo1")+$(activations "$silo2")"
     [[ $acts =~ ^[0-9]+\+[0-9]+$ ]] && acts=$((acts)) || acts="-"
+    # Read each time: a killed silo comes back with a new pid.
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$phase" "$(rss_mb "$garnet_pid")" "$store" "$keys" \
-      "$(rss_mb "$silo1_pid")" "$(rss_mb "$silo2_pid")" "$(rss_mb "$api_pid")" "$acts" \
+      "$(rss_mb "$(pid_of "silo-$silo1")")" "$(rss_mb "$(pid_of "silo-$silo2")")" "$(rss_mb "$api_pid")" "$acts" \
       "$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l)" >>"$samples"
     sleep "$sample"
   done
 }
 sample_loop &
 sampler=$!
+
+# SIGKILL, then the same command again on the same ports (cluster-up.sh --restart), silo after silo.
+kill_loop() {
+  local n=0 victim pid
+  read -r -a ports <<<"$SILO_PORTS"
+  while :; do
+    sleep "$kill_every"
+    [ $(( $(date +%s) - started + kill_every )) -gt "$seconds" ] && break
+    [ $(( ($(date +%s) - started) % wave_seconds )) -ge "$traffic_seconds" ] && continue
+    victim="silo-${ports[$(( n % ${#ports[@]} ))]}"; n=$((n + 1))
+    pid=$(pid_of "$victim")
+    kill -9 "$pid" && echo "$(( $(date +%s) - started )) s: SIGKILLed $victim ($pid)" >>"$CLUSTER_STATE/kills.log"
+    while [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; do sleep 0.1; done
+    bash scripts/cluster-up.sh --restart "$victim" >>"$CLUSTER_STATE/kills.log" 2>&1 \
+      && echo "$(( $(date +%s) - started )) s: $victim back ($(pid_of "$victim"))" >>"$CLUSTER_STATE/kills.log" \
+      || echo "$victim did not come back: see $CLUSTER_STATE/$victim.log" >&2
+  done
+}
+if [ "$kill_every" -gt 0 ]; then kill_loop & killer=$!; fi
 
 # Per wave. Steady: paced requests for the whole traffic phase. Bursts: as fast as they go, every
 # --burst-every seconds. Then quiet until the wave's end.
@@ -109,6 +135,7 @@ for wave in $(seq 1 "$waves"); do
   [ "$rest" -gt 0 ] && sleep "$rest"
 done
 wait "$sampler"
+[ "$kill_every" -gt 0 ] && wait "$killer"
 
 echo
 echo "Soak: $seconds s in $waves waves of $wave_seconds s ($traffic_seconds s traffic: $rate req/s steady + bursts of $burst every $burst_every s, $bursts in all; then quiet), samples every $sample s"
@@ -131,3 +158,15 @@ awk -F'\t' -v every="$(( 30 / sample > 0 ? 30 / sample : 1 ))" 'NR == 1 || (NR -
 for f in "$CLUSTER_STATE"/steady-*.json "$CLUSTER_STATE"/burst-*.json; do
   [ -f "$f" ] && awk -v f="$(basename "$f")" '/"attack_requests"|"requests_per_s"|"emails"/ { gsub(/[ ,]/, ""); line = line " " $0 } END { print f ":" line }' "$f"
 done
+
+# Accounting, once the outbox has sent what it will: every Send the Api acted on is one .eml, and no
+# account got more than Throttle:Account:PerDay (the soak's windows are all inside one day).
+metric() { curl -fsS "$api/metrics" | awk -v s="$1" '$1 == s { printf "%d", $2; found = 1 } END { if (!found) print 0 }'; }
+for _ in $(seq 1 60); do [ "$(metric tc_outbox_sent_total)" -ge "$(metric tc_outbox_enqueued_total)" ] && break; sleep 1; done
+sends=$(metric 'tc_api_decisions_total{verdict="Send"}') mails=$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' | wc -l)
+per_day=${Throttle__Account__PerDay:-10}
+most=$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' -exec grep -h -m1 '^To:' {} + | sort | uniq -c | sort -rn | head -n 1 | awk '{ print $1 + 0 }')
+echo
+echo "Accounting: $sends Send decisions, $(metric tc_outbox_enqueued_total) queued, $mails emails written; at most ${most:-0} to one address (cap $per_day a day);" \
+  "$(grep -c SIGKILLed "$CLUSTER_STATE/kills.log" 2>/dev/null || echo 0) silo kills (see $CLUSTER_STATE/kills.log)"
+[ "$sends" -eq "$mails" ] && [ "${most:-0}" -le "$per_day" ] || { echo "Accounting FAILED" >&2; exit 1; }

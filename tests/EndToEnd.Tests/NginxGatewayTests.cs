@@ -14,7 +14,7 @@ public sealed class NginxGatewayTests(EndToEndCluster cluster, ITestOutputHelper
     [Fact]
     public async Task Requests_pass_until_the_source_is_throttled_then_nginx_answers_429_with_Retry_After()
     {
-        await using var nginx = await NginxGateway.StartAsync(new Uri(cluster.Silos.Silos[0].Address, "/v1/gateway/check"));
+        await using var nginx = await NginxGateway.StartAsync(new Uri(cluster.SiloAddress(0), "/v1/gateway/check"));
         using var http = new HttpClient { BaseAddress = nginx.Address, Timeout = TimeSpan.FromSeconds(10) };
         var client = cluster.NextClientIp();
 

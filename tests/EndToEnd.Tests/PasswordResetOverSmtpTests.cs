@@ -6,9 +6,9 @@ using ThrottleCluster.EndToEnd.Tests.Support;
 namespace ThrottleCluster.EndToEnd.Tests;
 
 /// <summary>
-/// A reset from request to verified token through everything real: the Api in cluster mode asks the
-/// silos, queues the email in Garnet, and its dispatcher sends it to an SMTP server over STARTTLS
-/// with AUTH; the link's token then verifies once.
+/// A reset from request to verified token through everything real: the Api, an Orleans client of
+/// the silo processes, decides through their grains, queues the email in Garnet, and its dispatcher
+/// sends it to an SMTP server over STARTTLS with AUTH; the link's token then verifies once.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class PasswordResetOverSmtpTests(EndToEndCluster cluster)
@@ -47,7 +47,7 @@ public sealed class PasswordResetOverSmtpTests(EndToEndCluster cluster)
     [Fact]
     public async Task A_missing_account_gets_the_same_202_and_no_email()
     {
-        var enqueued = cluster.Outbox.Statistics.Enqueued;
+        var enqueued = await cluster.EnqueuedAsync();
         using var existing = await cluster.RequestResetAsync("dave@example.net", cluster.NextClientIp());
         using var missing = await cluster.RequestResetAsync("nobody@example.net", cluster.NextClientIp());
 
@@ -60,7 +60,7 @@ public sealed class PasswordResetOverSmtpTests(EndToEndCluster cluster)
         // queued too, it would have been sent by now.
         await cluster.WaitForMessagesToAsync("dave@example.net", 1);
         await cluster.WaitForOutboxDrainedAsync();
-        Assert.Equal(enqueued + 1, cluster.Outbox.Statistics.Enqueued);
+        Assert.Equal(enqueued + 1, await cluster.EnqueuedAsync());
         Assert.Empty(cluster.MessagesTo("nobody@example.net"));
         Assert.Single(cluster.MessagesTo("dave@example.net"));
     }
@@ -74,15 +74,15 @@ public sealed class PasswordResetOverSmtpTests(EndToEndCluster cluster)
         await cluster.WaitForOutboxDrainedAsync();
 
         // From another source, so only the account's own throttle can hold it back.
-        var enqueued = cluster.Outbox.Statistics.Enqueued;
-        var before = cluster.Decisions.Take();
+        var enqueued = await cluster.EnqueuedAsync();
+        var before = await cluster.Decisions.TakeAsync();
         using var second = await cluster.RequestResetAsync("erin@example.com", cluster.NextClientIp());
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
         Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await second.Content.ReadAsByteArrayAsync());
-        Assert.Equal("Suppress", cluster.Decisions.Take().Since(before));
+        Assert.Equal("Suppress", (await cluster.Decisions.TakeAsync()).Since(before));
 
         await cluster.WaitForOutboxDrainedAsync();
-        Assert.Equal(enqueued, cluster.Outbox.Statistics.Enqueued);
+        Assert.Equal(enqueued, await cluster.EnqueuedAsync());
         Assert.Single(cluster.MessagesTo("erin@example.com"));
     }
 }

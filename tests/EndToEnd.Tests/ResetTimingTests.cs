@@ -40,7 +40,7 @@ public sealed class ResetTimingTests(EndToEndCluster cluster, ITestOutputHelper 
             async Task TimeAsync(string kind, string login)
             {
                 var ip = cluster.NextClientIp();
-                var before = cluster.Decisions.Take();
+                var before = await cluster.Decisions.TakeAsync();
                 var started = Stopwatch.GetTimestamp();
                 using var response = await cluster.RequestResetAsync(login, ip);
                 var content = await response.Content.ReadAsByteArrayAsync();
@@ -50,13 +50,13 @@ public sealed class ResetTimingTests(EndToEndCluster cluster, ITestOutputHelper 
                 Assert.Equal(body, content);
                 if (!measure) return;
                 samples[kind].Add(elapsed);
-                var verdict = cluster.Decisions.Take().Since(before);
+                var verdict = (await cluster.Decisions.TakeAsync()).Since(before);
                 verdicts[kind][verdict] = verdicts[kind].GetValueOrDefault(verdict) + 1;
             }
         }
         var requestsTook = clock.Elapsed;
 
-        output.WriteLine($"POST /v1/password-resets through the Api (cluster mode) -> 2 silos -> Garnet, {Measured} requests per kind after {Warmup} of each to warm up,");
+        output.WriteLine($"POST /v1/password-resets through the Api (an Orleans client) -> 2 silo processes -> Garnet, {Measured} requests per kind after {Warmup} of each to warm up,");
         output.WriteLine($"sequential and interleaved, each from its own /24; {Environment.ProcessorCount} cores; {requestsTook.TotalSeconds:0.0} s for all {3 * EndToEndCluster.BenchAccountCount}.");
         output.WriteLine($"{"kind",-11} {"n",4} {"median ms",10} {"p90 ms",8} {"p99 ms",8} {"mean ms",8}   verdicts");
         foreach (var kind in kinds)

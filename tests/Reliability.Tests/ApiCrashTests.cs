@@ -1,4 +1,5 @@
 using ThrottleCluster.Reliability.Tests.Support;
+using ThrottleCluster.Tests.Support;
 using Xunit.Abstractions;
 
 namespace ThrottleCluster.Reliability.Tests;
@@ -8,14 +9,14 @@ namespace ThrottleCluster.Reliability.Tests;
 /// of its SMTP session; a new Api process on the same Garnet delivers every email, once.
 /// </summary>
 [Collection(OutboxFaultCollection.Name)]
-public sealed class ApiCrashTests(ITestOutputHelper output)
+public sealed class ApiCrashTests(OutboxCluster cluster, ITestOutputHelper output)
 {
     private const int Emails = 3;
 
     [Fact]
     public async Task Emails_accepted_by_a_killed_Api_are_delivered_once_by_the_next_Api_process()
     {
-        await using var rig = await OutboxRig.StartAsync(Emails, new Dictionary<string, string>
+        await using var rig = await OutboxRig.StartAsync(cluster, Emails, new Dictionary<string, string>
         {
             ["Outbox:Concurrency"] = "1",
             ["Outbox:RetryDelay"] = "00:00:00.2",
@@ -39,7 +40,7 @@ public sealed class ApiCrashTests(ITestOutputHelper output)
         await rig.Api.RestartAsync(ProductHosts.StartupTimeout);
         Assert.NotEqual(killedPid, rig.Api.ProcessId);
 
-        await rig.Smtp.WaitForRecipientsAsync(Enumerable.Range(0, Emails).Select(OutboxRig.Email), TimeSpan.FromSeconds(30));
+        await rig.Smtp.WaitForRecipientsAsync(Enumerable.Range(0, Emails).Select(rig.Email), TimeSpan.FromSeconds(30));
         var drained = await OutboxRig.WaitForAsync(rig.ReadOutboxAsync, o => o.Undelivered == 0, TimeSpan.FromSeconds(30), "outbox empty");
         var delivered = rig.Smtp.CountByRecipient();
         output.WriteLine($"Api SIGKILLed with {atKill}; new process delivered {rig.Smtp.Received.Count} messages to {delivered.Count} recipients; " +

@@ -9,7 +9,7 @@ namespace ThrottleCluster.Reliability.Tests;
 /// <c>Outbox:MaxDeadLetters</c>, counting what it drops.
 /// </summary>
 [Collection(OutboxFaultCollection.Name)]
-public sealed class OutboxDeadLetterTests(ITestOutputHelper output)
+public sealed class OutboxDeadLetterTests(OutboxCluster cluster, ITestOutputHelper output)
 {
     private const int MaxAttempts = 3;
     private const int MaxDeadLetters = 4;
@@ -17,7 +17,7 @@ public sealed class OutboxDeadLetterTests(ITestOutputHelper output)
     [Fact]
     public async Task Refused_emails_end_in_a_capped_dead_list_after_their_attempts_and_metrics_show_it()
     {
-        await using var rig = await OutboxRig.StartAsync(6, new Dictionary<string, string>
+        await using var rig = await OutboxRig.StartAsync(cluster, 6, new Dictionary<string, string>
         {
             ["Outbox:Concurrency"] = "2",
             ["Outbox:RetryDelay"] = "00:00:00.2",

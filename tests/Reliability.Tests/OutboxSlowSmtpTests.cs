@@ -10,7 +10,7 @@ namespace ThrottleCluster.Reliability.Tests;
 /// the test counts them. A server that hangs before the message, and a normal one, deliver once.
 /// </summary>
 [Collection(OutboxFaultCollection.Name)]
-public sealed class OutboxSlowSmtpTests(ITestOutputHelper output)
+public sealed class OutboxSlowSmtpTests(OutboxCluster cluster, ITestOutputHelper output)
 {
     private const int EmailsPerPhase = 4;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(45);
@@ -18,7 +18,7 @@ public sealed class OutboxSlowSmtpTests(ITestOutputHelper output)
     [Fact]
     public async Task Timed_out_sends_are_retried_with_backoff_until_delivered_and_only_a_reply_lost_after_the_data_duplicates()
     {
-        await using var rig = await OutboxRig.StartAsync(3 * EmailsPerPhase, new Dictionary<string, string>
+        await using var rig = await OutboxRig.StartAsync(cluster, 3 * EmailsPerPhase, new Dictionary<string, string>
         {
             ["Outbox:Concurrency"] = "4",
             ["Outbox:RetryDelay"] = "00:00:00.5",
@@ -75,7 +75,7 @@ public sealed class OutboxSlowSmtpTests(ITestOutputHelper output)
     /// <summary>Messages per recipient of <paramref name="accounts"/>, once the outbox holds nothing more to send.</summary>
     private static async Task<Dictionary<string, int>> DeliveredAsync(OutboxRig rig, int[] accounts)
     {
-        var emails = accounts.Select(OutboxRig.Email).ToList();
+        var emails = accounts.Select(rig.Email).ToList();
         await rig.Smtp.WaitForRecipientsAsync(emails, Settle);
         await OutboxRig.WaitForAsync(rig.ReadOutboxAsync, o => o.Undelivered == 0, Settle, "outbox empty");
         var counts = rig.Smtp.CountByRecipient();

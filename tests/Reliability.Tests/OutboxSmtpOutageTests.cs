@@ -9,14 +9,14 @@ namespace ThrottleCluster.Reliability.Tests;
 /// Garnet; once a server listens, each is delivered exactly once.
 /// </summary>
 [Collection(OutboxFaultCollection.Name)]
-public sealed class OutboxSmtpOutageTests(ITestOutputHelper output)
+public sealed class OutboxSmtpOutageTests(OutboxCluster cluster, ITestOutputHelper output)
 {
     private const int Emails = 12;
 
     [Fact]
     public async Task Emails_accepted_while_SMTP_is_down_wait_in_the_outbox_and_are_delivered_once_when_it_is_back()
     {
-        await using var rig = await OutboxRig.StartAsync(Emails, new Dictionary<string, string>
+        await using var rig = await OutboxRig.StartAsync(cluster, Emails, new Dictionary<string, string>
         {
             ["Outbox:Concurrency"] = "4",
             ["Outbox:RetryDelay"] = "00:00:00.2",
@@ -40,7 +40,7 @@ public sealed class OutboxSmtpOutageTests(ITestOutputHelper output)
         outage.Stop();
 
         rig.Smtp.Start();
-        var delivered = await rig.Smtp.WaitForRecipientsAsync(Enumerable.Range(0, Emails).Select(OutboxRig.Email), TimeSpan.FromSeconds(30));
+        var delivered = await rig.Smtp.WaitForRecipientsAsync(Enumerable.Range(0, Emails).Select(rig.Email), TimeSpan.FromSeconds(30));
 
         // Once nothing is left to send, nothing more can be sent: the count at the server is final.
         var drained = await OutboxRig.WaitForAsync(rig.ReadOutboxAsync, o => o.Undelivered == 0, TimeSpan.FromSeconds(30), "outbox empty");

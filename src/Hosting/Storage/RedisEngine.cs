@@ -7,6 +7,9 @@ namespace ThrottleCluster.Hosting.Storage;
 /// This process's one connection to the Redis-protocol engine (grain state, the outbox, health).
 /// It connects in the background and keeps reconnecting, so a host starts, and recovers, while the
 /// engine is away; StackExchange.Redis 2's heartbeat replaces a connection that died silently.
+/// While no connection is up, a command fails at once instead of waiting in StackExchange.Redis's
+/// backlog for its timeout: a decision that cannot be persisted is a 503 now, not in 5 s, and an
+/// outage under a flood holds no requests open.
 /// </summary>
 public sealed class RedisEngine(IConnectionMultiplexer connection) : IDisposable
 {
@@ -16,6 +19,7 @@ public sealed class RedisEngine(IConnectionMultiplexer connection) : IDisposable
     {
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         return options;
     }
 

@@ -1,23 +1,37 @@
+using StackExchange.Redis;
 using ThrottleCluster.Grains;
 using ThrottleCluster.Grains.Abstractions;
-using ThrottleCluster.Runtime.Storage;
+using ThrottleCluster.Grains.Storage;
+using ThrottleCluster.Hosting;
+using ThrottleCluster.Hosting.Storage;
 
 namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
-/// Reads account grains' state as the silos persisted it in the engine (through the product's own
-/// storage provider and grain format), to check emails against the decisions behind them.
+/// Reads account grains' state as the silos persisted it in the engine, through the product's own
+/// storage provider and state format and past any activation, to check emails against the
+/// decisions behind them.
 /// </summary>
-public sealed class AccountLedger(string engine) : IDisposable
+public sealed class AccountLedger : IAsyncDisposable
 {
-    private readonly RedisGrainStorage _storage = RedisGrainStorage.Connect(engine);
+    private readonly ConnectionMultiplexer _connection;
+    private readonly RedisStateStorage _storage;
+
+    private AccountLedger(ConnectionMultiplexer connection)
+    {
+        _connection = connection;
+        _storage = new RedisStateStorage(connection, new StateSerializer(), TimeProvider.System, new ClusterSettings().RedisKeyPrefix);
+    }
+
+    public static async Task<AccountLedger> ConnectAsync(string engine) => new(await ConnectionMultiplexer.ConnectAsync(engine));
 
     /// <summary>Emails the account grain has recorded as sent within its daily window.</summary>
     public async Task<int> SendsAsync(string email)
     {
-        var stored = await _storage.ReadAsync($"{GrainKinds.Account}/{ThrottleKeys.Account(email)}");
-        return stored.Exists ? AccountLogic.Deserialize(stored.State).Sends.Length : 0;
+        var state = new GrainState<Stored<AccountState>>();
+        await _storage.ReadStateAsync(GrainStorageNames.State, GrainId.Create(GrainKinds.Account, ThrottleKeys.Account(email)), state);
+        return state.State?.Value?.Sends.Length ?? 0;
     }
 
-    public void Dispose() => _storage.Dispose();
+    public async ValueTask DisposeAsync() => await _connection.CloseAsync();
 }

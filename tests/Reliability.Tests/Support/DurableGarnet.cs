@@ -1,5 +1,5 @@
 using System.Globalization;
-using ThrottleCluster.Runtime.Testing;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Reliability.Tests.Support;
 

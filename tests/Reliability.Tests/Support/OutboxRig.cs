@@ -3,17 +3,18 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using StackExchange.Redis;
-using ThrottleCluster.Runtime.Testing;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
-/// What the email-delivery fault tests break: a real Garnet, the Api program as a process of its own
-/// with its silo in-process and its tokens, grains and outbox in that Garnet (so a new Api process
-/// finds the queue the killed one left), and an <see cref="SmtpFaultServer"/> on a port fixed for the
-/// rig, started or not. The outbox is read straight from Garnet's lists, not through the Api.
-/// Accounts <c>user{i}</c> have the address <see cref="Email"/>, each on a domain of its own, and
-/// every request comes from a /24 of its own, so no throttling rule links two requests.
+/// What the email-delivery fault tests break: the Api program as a process of its own, an Orleans
+/// client of the <see cref="OutboxCluster"/>'s silo with its outbox in that cluster's Garnet (so a
+/// new Api process finds the queue the killed one left), and an <see cref="SmtpFaultServer"/> on a
+/// port fixed for the rig, started or not. The outbox is read straight from Garnet's lists, not
+/// through the Api. Accounts <c>user{i}</c> have the address <see cref="Email"/>, each on a domain
+/// of its own and named for this rig, so no throttling rule links two requests or two tests; every
+/// request comes from a /24 of its own.
 /// </summary>
 public sealed class OutboxRig : IAsyncDisposable
 {
@@ -21,13 +22,14 @@ public sealed class OutboxRig : IAsyncDisposable
     private static readonly MediaTypeHeaderValue JsonType = new("application/json");
 
     private readonly string _directory;
-    private GarnetServer? _garnet;
-    private ConnectionMultiplexer? _connection;
+    private readonly string _name = Guid.NewGuid().ToString("N")[..8];
+    private readonly ConnectionMultiplexer _connection;
 
-    private OutboxRig(string directory, int smtpPort)
+    private OutboxRig(string directory, ConnectionMultiplexer connection)
     {
         _directory = directory;
-        Smtp = new SmtpFaultServer(smtpPort);
+        _connection = connection;
+        Smtp = new SmtpFaultServer(LoopbackPort.Free());
     }
 
     public SmtpFaultServer Smtp { get; }
@@ -38,18 +40,18 @@ public sealed class OutboxRig : IAsyncDisposable
 
     public string KeyPrefix { get; } = $"reliability:outbox:{Guid.NewGuid():N}";
 
-    public static string Email(int account) => $"user{account.ToString(CultureInfo.InvariantCulture)}@m{account.ToString(CultureInfo.InvariantCulture)}.outbox.example";
+    public string Email(int account) => $"user{account.ToString(CultureInfo.InvariantCulture)}@m{account.ToString(CultureInfo.InvariantCulture)}.{_name}.outbox.example";
 
     /// <summary>
-    /// Starts Garnet and the Api (the SMTP server is left to the test: <see cref="SmtpFaultServer.Start"/>).
+    /// Starts the Api (the SMTP server is left to the test: <see cref="SmtpFaultServer.Start"/>).
     /// <paramref name="settings"/> add to or override the Api's configuration.
     /// </summary>
-    public static async Task<OutboxRig> StartAsync(int accounts, IReadOnlyDictionary<string, string> settings)
+    public static async Task<OutboxRig> StartAsync(OutboxCluster cluster, int accounts, IReadOnlyDictionary<string, string> settings)
     {
-        var rig = new OutboxRig(Directory.CreateTempSubdirectory("tc-outbox-rig-").FullName, ProductHosts.FreePort());
+        var rig = new OutboxRig(Directory.CreateTempSubdirectory("tc-outbox-rig-").FullName, await ConnectionMultiplexer.ConnectAsync(cluster.Garnet.ConnectionString));
         try
         {
-            await rig.StartServersAsync(accounts, settings);
+            await rig.StartApiAsync(cluster, accounts, settings);
             return rig;
         }
         catch
@@ -59,20 +61,16 @@ public sealed class OutboxRig : IAsyncDisposable
         }
     }
 
-    private async Task StartServersAsync(int accounts, IReadOnlyDictionary<string, string> settings)
+    private async Task StartApiAsync(OutboxCluster cluster, int accounts, IReadOnlyDictionary<string, string> settings)
     {
         var file = Path.Combine(_directory, "accounts.json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(
             Enumerable.Range(0, accounts).Select(i => new { accountId = $"user{i}", email = Email(i) })));
-        _garnet = await GarnetServer.StartAsync();
-        _connection = await ConnectionMultiplexer.ConnectAsync(_garnet.ConnectionString);
-        var configuration = new Dictionary<string, string>
+        var configuration = new Dictionary<string, string>(cluster.Silos.Settings)
         {
-            ["Storage:Redis"] = _garnet.ConnectionString,
-            ["Throttle:AccountHashSecret"] = "0x0b0b0b0b0b0b0b0b",
             ["Accounts:File"] = file,
             ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
-            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Host"] = LoopbackPort.Host,
             ["Email:Smtp:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
             ["Email:Smtp:StartTls"] = "false",
             ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
@@ -80,7 +78,7 @@ public sealed class OutboxRig : IAsyncDisposable
             ["Outbox:PollInterval"] = "00:00:00.05",
         };
         foreach (var (key, value) in settings) configuration[key] = value;
-        Api = await ProductHosts.StartApiAsync(ProductHosts.FreePort(), configuration);
+        Api = await ProductHosts.StartApiAsync(configuration);
         Client = new HttpClient { BaseAddress = ProductHosts.AddressOf(Api.Port), Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -96,8 +94,7 @@ public sealed class OutboxRig : IAsyncDisposable
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"reset for {Email(account)}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    /// <summary>The outbox as Garnet holds it.</summary>
-    /// <summary>All five in one script, so a job moving between lists is never counted twice or not at all.</summary>
+    /// <summary>The outbox as Garnet holds it: all five in one script, so a job moving between lists is never counted twice or not at all.</summary>
     public async Task<OutboxLists> ReadOutboxAsync()
     {
         const string Script = """
@@ -106,40 +103,33 @@ public sealed class OutboxRig : IAsyncDisposable
             """;
         var tag = "{" + KeyPrefix + "}";
         RedisKey[] keys = [tag + ":pending", tag + ":processing", tag + ":delayed", tag + ":dead", tag + ":dead-dropped"];
-        var counts = (long[])(await _connection!.GetDatabase().ScriptEvaluateAsync(Script, keys))!;
+        var counts = (long[])(await _connection.GetDatabase().ScriptEvaluateAsync(Script, keys))!;
         return new OutboxLists(counts[0], counts[1], counts[2], counts[3], counts[4]);
     }
 
     /// <summary>The dead letters in Garnet, newest first.</summary>
     public async Task<IReadOnlyList<DeadLetter>> ReadDeadLettersAsync()
     {
-        var items = await _connection!.GetDatabase().ListRangeAsync("{" + KeyPrefix + "}:dead");
+        var items = await _connection.GetDatabase().ListRangeAsync("{" + KeyPrefix + "}:dead");
         return items.Select(item => JsonSerializer.Deserialize<DeadLetter>((string)item!, Json)!).ToList();
     }
 
     /// <summary>The value of one series on the Api's /metrics (e.g. <c>tc_outbox_jobs{state="dead"}</c>); null when absent.</summary>
-    public async Task<double?> MetricAsync(string series)
-    {
-        var text = await Client.GetStringAsync("/metrics");
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith(series + " ", StringComparison.Ordinal))
-                return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-        }
-        return null;
-    }
+    public async Task<double?> MetricAsync(string series) => PrometheusText.Value(await Client.GetStringAsync("/metrics"), series);
 
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails naming <paramref name="what"/> and the last state seen.</summary>
+    /// <summary>Reads until <paramref name="condition"/> holds (<see cref="Eventually"/>), and returns what was read then.</summary>
     public static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var last = default(T);
+        try
         {
-            var value = await read();
-            if (condition(value)) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Not reached within {timeout.TotalSeconds:0} s: {what}. Last seen: {value}");
-            await Task.Delay(50);
+            await Eventually.HoldsAsync(async () => condition(last = await read()), what, timeout);
         }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}. Last seen: {last}", e);
+        }
+        return last!;
     }
 
     public async ValueTask DisposeAsync()
@@ -147,8 +137,7 @@ public sealed class OutboxRig : IAsyncDisposable
         Client?.Dispose();
         if (Api is not null) await Api.DisposeAsync();
         await Smtp.DisposeAsync();
-        if (_connection is not null) await _connection.CloseAsync();
-        _garnet?.Dispose();
+        await _connection.CloseAsync();
         Directory.Delete(_directory, recursive: true);
     }
 }

@@ -1,26 +1,44 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
-using ThrottleCluster.Runtime.Hosting;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
-/// The product in cluster mode, every host a process of its own on loopback: silos on an engine,
-/// and optionally the Api on the same engine (tokens and outbox), sending mail over plain SMTP to an <see cref="SmtpSink"/>. The engine itself (Garnet, or a proxy
-/// in front of it) belongs to the test, which breaks it. Accounts <c>user{i}</c> have the address
-/// <see cref="Email"/>, each on a domain of its own so no domain budget links them.
+/// The product in cluster mode, every host a process of its own on loopback: Orleans silos whose
+/// membership and grain state are in an engine, and optionally the Api as an Orleans client of them
+/// (its outbox in the same engine), sending mail over plain SMTP to an <see cref="SmtpSink"/>. The
+/// engine itself (Garnet, or a proxy in front of it) belongs to the test, which breaks it. Accounts
+/// <c>user{i}</c> have the address <see cref="Email"/>, each on a domain of its own so no domain
+/// budget links them.
 /// </summary>
 public sealed class ProductCluster : IAsyncDisposable
 {
     public const string AccountHashSecret = "0x5eed5eed5eed5eed";
-    public const string ClusterKey = "reliability-cluster-key";
 
     private readonly List<ServiceProcess> _silos = [];
-    private readonly string _engine;
+    private readonly Dictionary<string, string> _settings;
     private string? _directory;
 
-    private ProductCluster(string engine) => _engine = engine;
+    private ProductCluster(string engine, IReadOnlyDictionary<string, string>? settings)
+    {
+        Engine = engine;
+        _settings = new Dictionary<string, string>
+        {
+            ["Cluster:Provider"] = nameof(ClusterProvider.Redis),
+            ["Cluster:Redis"] = engine,
+            [DecisionApi.AccountHashSecretKey] = AccountHashSecret,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _settings[key] = value;
+    }
+
+    /// <summary>The engine's address as the hosts were given it.</summary>
+    public string Engine { get; }
+
+    /// <summary>What every host of this cluster is configured with: provider, engine, secret, and the test's own settings.</summary>
+    public IReadOnlyDictionary<string, string> Settings => _settings;
 
     public IReadOnlyList<ServiceProcess> Silos => _silos;
 
@@ -33,37 +51,25 @@ public sealed class ProductCluster : IAsyncDisposable
     public static string Email(int account) => $"user{account.ToString(CultureInfo.InvariantCulture)}@a{account.ToString(CultureInfo.InvariantCulture)}.reliability.example";
 
     /// <summary>
-    /// Starts <paramref name="siloCount"/> silos (each told the whole membership, so hot grains are
-    /// routed as in production), waits for each to answer, then the Api when <paramref name="smtp"/>
-    /// is given. On failure, whatever started is stopped.
+    /// Starts <paramref name="siloCount"/> silos, each with <paramref name="settings"/>, waits until
+    /// each has made a decision (in no particular order: <see cref="Silos"/> is as they came up), then the Api (with the same settings) when <paramref name="smtp"/> is
+    /// given: an Orleans client connects at start, so it comes once silos are in the membership. On
+    /// failure, whatever started is stopped.
     /// </summary>
     public static async Task<ProductCluster> StartAsync(
         string engine,
         int siloCount,
-        IReadOnlyDictionary<string, string>? siloSettings = null,
+        IReadOnlyDictionary<string, string>? settings = null,
         SmtpSink? smtp = null,
         int accounts = 0)
     {
-        var cluster = new ProductCluster(engine);
+        var cluster = new ProductCluster(engine, settings);
         try
         {
-            var ports = Enumerable.Range(0, siloCount).Select(_ => ProductHosts.FreePort()).ToList();
-            var members = string.Join(',', ports.Select(p => ProductHosts.AddressOf(p).ToString().TrimEnd('/')));
-            foreach (var port in ports)
-            {
-                var settings = new Dictionary<string, string>
-                {
-                    [GrainStorageConfiguration.RedisKey] = engine,
-                    [SiloHosting.AccountHashSecretKey] = AccountHashSecret,
-                    [ClusterMembership.SilosKey] = members,
-                    [ClusterMembership.SelfKey] = ProductHosts.AddressOf(port).ToString().TrimEnd('/'),
-                    [ClusterMembership.KeyKey] = ClusterKey,
-                };
-                foreach (var (key, value) in siloSettings ?? new Dictionary<string, string>()) settings[key] = value;
-                cluster._silos.Add(await ProductHosts.StartSiloAsync(port, settings));
-            }
-            for (var i = 0; i < siloCount; i++) await cluster.WarmUpAsync(i);
-            if (smtp is not null) await cluster.StartApiAsync(members, smtp, accounts);
+            // Side by side: most of a silo's start is waiting (joining the membership, the first
+            // activations), so two cores start three at once in little more than the time of one.
+            await Task.WhenAll(Enumerable.Range(0, siloCount).Select(_ => cluster.AddSiloAsync()));
+            if (smtp is not null) await cluster.StartApiAsync(smtp, accounts);
             return cluster;
         }
         catch
@@ -73,59 +79,70 @@ public sealed class ProductCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts one more silo of this cluster (with <paramref name="extra"/> settings of its own) and waits until it has decided once.</summary>
+    public async Task<ServiceProcess> AddSiloAsync(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string>(_settings);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) settings[key] = value;
+        var silo = await ProductHosts.StartSiloAsync(settings);
+        lock (_silos) _silos.Add(silo);
+        await WarmUpAsync(silo);
+        return silo;
+    }
+
     /// <summary>
-    /// Waits until every host's <c>/healthz</c> answers 200, that is until each has its own engine
-    /// connection back; returns how many other answers it got meanwhile. Hosts reconnect one by one,
-    /// and a decision can need two silos (hot grains live on their owner).
+    /// Waits until every host's <c>/healthz</c> answers 200, that is until each reaches the engine
+    /// (and the Api the cluster) again; returns how many other answers it got meanwhile.
     /// </summary>
     public async Task<int> WaitUntilHealthyAsync(TimeSpan limit)
     {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
         var unhealthy = 0;
         foreach (var host in _silos.Append(Api).OfType<ServiceProcess>())
         {
             using var client = new SiloClient(ProductHosts.AddressOf(host.Port), TimeSpan.FromSeconds(10));
-            while ((await client.HealthAsync()).Status != System.Net.HttpStatusCode.OK)
+            await Eventually.HoldsAsync(async () =>
             {
+                if ((await client.HealthAsync()).Status == HttpStatusCode.OK) return true;
                 unhealthy++;
-                if (waited.Elapsed > limit) throw host.Failure($"was not healthy again within {limit.TotalSeconds:0} s");
-                await Task.Delay(200);
-            }
+                return false;
+            }, $"{host.Name} answers 200 on /healthz", limit);
         }
         return unhealthy;
     }
 
     /// <summary>
-    /// Waits until the silo has made one decision. A cold silo's first write (connection, script
-    /// load, JIT, Garnet's first Lua session) can outlast the 1 s storage timeout on this small
-    /// machine; the silo then fails closed with a 503, which is right but is not the fault under test.
+    /// Waits until the silo has made one decision. A cold silo's first decision (Orleans joining the
+    /// membership, the first activations, connections, script loads, JIT) can fail closed with a 503
+    /// on this small machine, which is right but is not the fault under test.
     /// </summary>
-    private async Task WarmUpAsync(int silo)
+    private static async Task WarmUpAsync(ServiceProcess silo)
     {
-        using var client = new SiloClient(SiloAddress(silo), TimeSpan.FromSeconds(10));
-        for (var attempt = 1; ; attempt++)
+        using var client = new SiloClient(ProductHosts.AddressOf(silo.Port), TimeSpan.FromSeconds(10));
+        var port = ProductHosts.SiloPortOf(silo);
+        HttpStatusCode? last = null;
+        try
         {
-            var (status, _) = await client.DecideAsync($"warm-up-{silo}@warm-up.reliability.example", $"10.254.{silo}.1");
-            if (status == System.Net.HttpStatusCode.OK) return;
-            if (attempt == 20) throw _silos[silo].Failure($"made no decision after {attempt} attempts (last: {status})");
-            await Task.Delay(250);
+            await Eventually.HoldsAsync(async () =>
+                (last = (await client.DecideAsync($"warm-up-{port}@warm-up.reliability.example", $"10.254.{port % 250}.{port / 250 % 250}")).Status) == HttpStatusCode.OK,
+                $"{silo.Name} makes a decision", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException e)
+        {
+            throw silo.Failure($"made no decision (last answer: {(int?)last}): {e.Message}");
         }
     }
 
-    private async Task StartApiAsync(string members, SmtpSink smtp, int accounts)
+    private async Task StartApiAsync(SmtpSink smtp, int accounts)
     {
         _directory = Directory.CreateTempSubdirectory("tc-reliability-").FullName;
         var file = Path.Combine(_directory, "accounts.json");
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(
             Enumerable.Range(0, accounts).Select(i => new { accountId = $"user{i}", email = Email(i) })));
-        Api = await ProductHosts.StartApiAsync(ProductHosts.FreePort(), new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(_settings)
         {
-            [ClusterMembership.SilosKey] = members,
-            [ClusterMembership.KeyKey] = ClusterKey,
-            [GrainStorageConfiguration.RedisKey] = _engine,
             ["Accounts:File"] = file,
             ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
-            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Host"] = LoopbackPort.Host,
             ["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
             ["Email:Smtp:StartTls"] = "false",
             ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
@@ -133,7 +150,8 @@ public sealed class ProductCluster : IAsyncDisposable
             ["Outbox:KeyPrefix"] = $"reliability:outbox:{Guid.NewGuid():N}",
             ["Outbox:PollInterval"] = "00:00:00.05",
             ["Outbox:RetryDelay"] = "00:00:00.2",
-        });
+        };
+        Api = await ProductHosts.StartApiAsync(settings);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,21 +1,27 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Text;
-using ThrottleCluster.Silo;
+using ThrottleCluster.Hosting;
 
 namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
 /// Steady <c>POST /v1/password-resets</c> traffic to the Api: a few workers, each asking for the
 /// accounts in turn, every request from a client address (and /24) of its own, so only the account
-/// and the engine can stop it. Every request has a client-side timeout and every outcome is counted.
+/// and the cluster can stop it. Every request has a client-side timeout, and every outcome is kept
+/// with when it was sent and answered (<see cref="Stopwatch"/> timestamps), so a test can tell what
+/// was in flight at a fault.
 /// </summary>
 public sealed class ResetTraffic(Uri api, TimeSpan clientTimeout)
 {
     private readonly HttpClient _http = new() { BaseAddress = api, Timeout = clientTimeout };
-    private int _requests, _accepted, _throttled, _unavailable, _other, _timedOut, _unreachable, _nextAccount, _nextSource;
+    private readonly ConcurrentQueue<Outcome> _outcomes = new();
+    private int _nextAccount, _nextSource;
 
-    public Counts Snapshot() => new(Volatile.Read(ref _requests), Volatile.Read(ref _accepted), Volatile.Read(ref _throttled),
-        Volatile.Read(ref _unavailable), Volatile.Read(ref _other), Volatile.Read(ref _timedOut), Volatile.Read(ref _unreachable));
+    public IReadOnlyList<Outcome> Outcomes => _outcomes.ToArray();
+
+    public Counts Snapshot() => Counts.Of(Outcomes);
 
     /// <summary>Runs until <paramref name="stop"/> is cancelled; a request in flight then is finished, not counted as a timeout.</summary>
     public async Task RunAsync(int accounts, int workers, TimeSpan pause, CancellationToken stop)
@@ -43,33 +49,53 @@ public sealed class ResetTraffic(Uri api, TimeSpan clientTimeout)
             Content = new StringContent($$"""{"login":"{{login}}"}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add(ClientAddressResolver.RealIpHeader, $"10.{(n >> 8) & 0xff}.{n & 0xff}.9");
-        Interlocked.Increment(ref _requests);
+        var sent = Stopwatch.GetTimestamp();
+        Result result;
+        HttpStatusCode? status = null;
         try
         {
             using var response = await _http.SendAsync(request);
-            switch (response.StatusCode)
+            status = response.StatusCode;
+            result = response.StatusCode switch
             {
-                case HttpStatusCode.Accepted: Interlocked.Increment(ref _accepted); break;
-                case HttpStatusCode.TooManyRequests: Interlocked.Increment(ref _throttled); break;
-                case HttpStatusCode.ServiceUnavailable: Interlocked.Increment(ref _unavailable); break;
-                default: Interlocked.Increment(ref _other); break;
-            }
-            return response.StatusCode;
+                HttpStatusCode.Accepted => Result.Accepted,
+                HttpStatusCode.TooManyRequests => Result.Throttled,
+                HttpStatusCode.ServiceUnavailable => Result.Unavailable,
+                _ => Result.Other,
+            };
         }
         catch (TaskCanceledException)
         {
-            Interlocked.Increment(ref _timedOut); // HttpClient.Timeout: no answer within the client's patience
-            return null;
+            result = Result.TimedOut; // HttpClient.Timeout: no answer within the client's patience
         }
         catch (HttpRequestException)
         {
-            Interlocked.Increment(ref _unreachable);
-            return null;
+            result = Result.Unreachable;
         }
+        _outcomes.Enqueue(new Outcome(login, sent, Stopwatch.GetTimestamp(), result));
+        return status;
+    }
+
+    public enum Result { Accepted, Throttled, Unavailable, Other, TimedOut, Unreachable }
+
+    /// <param name="Sent">When the request left, as a <see cref="Stopwatch"/> timestamp.</param>
+    /// <param name="Answered">When its answer (or its failure) came, likewise.</param>
+    public sealed record Outcome(string Login, long Sent, long Answered, Result Result)
+    {
+        public TimeSpan Took => Stopwatch.GetElapsedTime(Sent, Answered);
+
+        public bool InFlightAt(long moment) => Sent <= moment && Answered >= moment;
     }
 
     public sealed record Counts(int Requests, int Accepted, int Throttled, int Unavailable, int Other, int TimedOut, int Unreachable)
     {
+        public static Counts Of(IReadOnlyCollection<Outcome> outcomes)
+        {
+            int Count(Result r) => outcomes.Count(o => o.Result == r);
+            return new(outcomes.Count, Count(Result.Accepted), Count(Result.Throttled), Count(Result.Unavailable), Count(Result.Other),
+                Count(Result.TimedOut), Count(Result.Unreachable));
+        }
+
         public override string ToString()
             => $"{Requests} requests: {Accepted} x 202, {Throttled} x 429, {Unavailable} x 503, {Other} other, {TimedOut} timed out, {Unreachable} unreachable";
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Reliability.Tests.Support;
 
@@ -95,15 +96,16 @@ public sealed class SmtpFaultServer : IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, int>> WaitForRecipientsAsync(IEnumerable<string> recipients, TimeSpan timeout)
     {
         var wanted = recipients.Select(r => r.ToLowerInvariant()).ToList();
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var counts = CountByRecipient();
+        try
         {
-            var counts = CountByRecipient();
-            if (wanted.All(counts.ContainsKey)) return counts;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{wanted.Count(r => !counts.ContainsKey(r))} of {wanted.Count} recipients got nothing within {timeout.TotalSeconds:0} s; received {Received.Count} messages.");
-            await Task.Delay(50);
+            await Eventually.HoldsAsync(() => wanted.All((counts = CountByRecipient()).ContainsKey), $"each of {wanted.Count} recipients gets a message", timeout);
         }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}: {wanted.Count(r => !counts.ContainsKey(r))} got nothing; received {Received.Count} messages.", e);
+        }
+        return counts;
     }
 
     private async Task AcceptAsync(TcpListener listener, CancellationToken stop)

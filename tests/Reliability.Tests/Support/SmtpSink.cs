@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using ThrottleCluster.Runtime.Testing;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Reliability.Tests.Support;
 

@@ -2,12 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 
-namespace ThrottleCluster.Reliability.Tests.Support;
+namespace ThrottleCluster.Tests.Support;
 
 /// <summary>
-/// A server the fault tests break: a program run as a process of its own on a fixed loopback port,
-/// so that it can be killed with SIGKILL by process id and started again on the same port with the
-/// same arguments and environment. A watchdog shell kills it within a second if the test process
+/// A server a test starts and may break: a program run as a process of its own on a fixed loopback
+/// port, so that it can be killed with SIGKILL by process id and started again on the same port with
+/// the same arguments and environment (<see cref="EngineProcess"/> is the simpler kind, started once
+/// on a port of its own choosing). A watchdog shell kills it within a second if the test process
 /// dies without disposing it (a killed test host runs no exit hooks).
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
@@ -45,11 +46,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The environment it runs with, which a restart keeps.</summary>
+    public IReadOnlyDictionary<string, string> Environment => _environment;
+
     /// <summary>The process id of the server itself (not of a shell around it).</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException($"{Name} is not running.");
 
     /// <summary>The last lines the process wrote, for failure messages.</summary>
-    public string Output => string.Join(Environment.NewLine, _output);
+    public string Output => string.Join(System.Environment.NewLine, _output);
 
     /// <summary>
     /// Starts the process and waits until <paramref name="isReady"/> answers true. Every line it
@@ -139,12 +143,12 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     public InvalidOperationException Failure(string what)
-        => new($"{Name} on port {Port} (pid {_process?.Id}) {what}. Last output:{Environment.NewLine}{Output}");
+        => new($"{Name} on port {Port} (pid {_process?.Id}) {what}. Last output:{System.Environment.NewLine}{Output}");
 
     private void StartWatchdog(int child)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        foreach (var argument in (string[])["-c", Watchdog, "service-watchdog", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), child.ToString(CultureInfo.InvariantCulture)])
+        foreach (var argument in (string[])["-c", Watchdog, "service-watchdog", System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture), child.ToString(CultureInfo.InvariantCulture)])
             start.ArgumentList.Add(argument);
         _watchdog = Process.Start(start);
     }
