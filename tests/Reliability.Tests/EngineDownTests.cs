@@ -43,9 +43,9 @@ public sealed class EngineDownTests(ITestOutputHelper output)
         var closedCheck = await closedSilo.GatewayCheckAsync("10.30.0.1");
         var openCheck = await open.GatewayCheckAsync("10.30.0.2");
         var openDecision = await open.DecideAsync(ProductCluster.Email(0), "10.30.0.3");
-        var openFailures = PrometheusText.Sum(await open.MetricsAsync(), "tc_gateway_engine_failures_total", "mode=\"open\"");
+        var openFailures = new PrometheusText(await open.MetricsAsync()).Sum("tc_gateway_engine_failures_total", "mode=\"open\"");
         // An email leaves only through the outbox, and a job enters it before the 202 that promises it.
-        var queuedWhileDown = PrometheusText.Value(await api.MetricsAsync(), "tc_outbox_enqueued_total") ?? 0;
+        var queuedWhileDown = new PrometheusText(await api.MetricsAsync()).Value("tc_outbox_enqueued_total");
         var downFor = down.Elapsed;
 
         await garnet.RestartAsync();

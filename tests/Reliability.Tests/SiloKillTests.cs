@@ -79,7 +79,7 @@ public sealed class SiloKillTests(ITestOutputHelper output)
         await load;
 
         // Once every job the Api queued has been sent, and the server has them all, the counts are final.
-        double Metric(string page, string series) => PrometheusText.Value(page, series) ?? 0;
+        double Metric(string page, string series) => new PrometheusText(page).Value(series);
         var page = "";
         await Eventually.HoldsAsync(async () =>
         {

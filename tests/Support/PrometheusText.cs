@@ -2,23 +2,33 @@ using System.Globalization;
 
 namespace ThrottleCluster.Tests.Support;
 
-/// <summary>Values read from a host's <c>/metrics</c> page (Prometheus text format).</summary>
-public static class PrometheusText
+/// <summary>One scrape of a host's <c>/metrics</c> (Prometheus text format), read as series name with labels → value.</summary>
+public sealed class PrometheusText
 {
-    /// <summary>The value of one series, named with its labels as the page writes them (e.g. <c>tc_outbox_jobs{state="dead"}</c>); null when absent.</summary>
-    public static double? Value(string page, string series)
+    private readonly Dictionary<string, double> _values = new(StringComparer.Ordinal);
+
+    public PrometheusText(string text)
     {
-        foreach (var line in page.Split('\n'))
+        Text = text;
+        foreach (var line in text.Split('\n'))
         {
-            if (line.StartsWith(series + " ", StringComparison.Ordinal))
-                return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+            if (line.Length == 0 || line[0] == '#') continue;
+            var space = line.LastIndexOf(' ');
+            _values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
         }
-        return null;
     }
 
+    public string Text { get; }
+
+    /// <param name="series">As the scrape writes it, e.g. <c>tc_api_decisions_total{verdict="Send"}</c>.</param>
+    /// <returns>The value, or 0 for a counter series not written yet.</returns>
+    public double Value(string series) => _values.GetValueOrDefault(series);
+
+    public bool Has(string series) => _values.ContainsKey(series);
+
     /// <summary>The sum of every series of <paramref name="metric"/> whose labels contain <paramref name="label"/> (e.g. <c>mode="open"</c>).</summary>
-    public static double Sum(string page, string metric, string label)
-        => page.Split('\n')
-            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    public double Sum(string metric, string label)
+        => _values.Where(v => v.Key.StartsWith(metric + "{", StringComparison.Ordinal) && v.Key.Contains(label, StringComparison.Ordinal)).Sum(v => v.Value);
+
+    public static async Task<PrometheusText> ScrapeAsync(HttpClient http) => new(await http.GetStringAsync("/metrics"));
 }

@@ -164,7 +164,7 @@ public sealed class EndToEndCluster : IAsyncLifetime
     }
 
     /// <summary>Emails the Api has queued since it started (<c>tc_outbox_enqueued_total</c>).</summary>
-    public async Task<long> EnqueuedAsync() => (long)(PrometheusText.Value(await Client.GetStringAsync("/metrics"), "tc_outbox_enqueued_total") ?? 0);
+    public async Task<long> EnqueuedAsync() => (long)(await PrometheusText.ScrapeAsync(Client)).Value("tc_outbox_enqueued_total");
 
     /// <summary>
     /// Waits until the outbox in Garnet holds nothing pending, in flight or waiting for a retry, and
@@ -179,7 +179,7 @@ public sealed class EndToEndCluster : IAsyncLifetime
             var undelivered = await database.ListLengthAsync(tag + ":pending") + await database.ListLengthAsync(tag + ":processing")
                 + await database.SortedSetLengthAsync(tag + ":delayed");
             var metrics = await Client.GetStringAsync("/metrics");
-            double Count(string series) => PrometheusText.Value(metrics, series) ?? 0;
+            double Count(string series) => new PrometheusText(metrics).Value(series);
             return undelivered == 0 && Count("tc_outbox_sent_total") + Count("tc_outbox_dead_lettered_total") >= Count("tc_outbox_enqueued_total");
         }, "the outbox drained: nothing pending, in flight or delayed, every queued email sent or dead", timeout ?? TimeSpan.FromSeconds(30));
     }

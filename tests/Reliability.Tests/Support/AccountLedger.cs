@@ -16,6 +16,8 @@ public sealed class AccountLedger : IAsyncDisposable
 {
     private readonly ConnectionMultiplexer _connection;
     private readonly RedisStateStorage _storage;
+    // The cluster's: account grains are keyed by a keyed hash of the email.
+    private readonly GrainKeys _keys = new(Convert.ToUInt64(ProductCluster.AccountHashSecret, 16));
 
     private AccountLedger(ConnectionMultiplexer connection)
     {
@@ -29,7 +31,7 @@ public sealed class AccountLedger : IAsyncDisposable
     public async Task<int> SendsAsync(string email)
     {
         var state = new GrainState<Stored<AccountState>>();
-        await _storage.ReadStateAsync(GrainStorageNames.State, GrainId.Create(GrainKinds.Account, ThrottleKeys.Account(email)), state);
+        await _storage.ReadStateAsync(GrainStorageNames.State, GrainId.Create(GrainKinds.Account, _keys.Account(email)), state);
         return state.State?.Value?.Sends.Length ?? 0;
     }
 

@@ -115,7 +115,7 @@ public sealed class OutboxRig : IAsyncDisposable
     }
 
     /// <summary>The value of one series on the Api's /metrics (e.g. <c>tc_outbox_jobs{state="dead"}</c>); null when absent.</summary>
-    public async Task<double?> MetricAsync(string series) => PrometheusText.Value(await Client.GetStringAsync("/metrics"), series);
+    public async Task<double> MetricAsync(string series) => (await PrometheusText.ScrapeAsync(Client)).Value(series);
 
     /// <summary>Reads until <paramref name="condition"/> holds (<see cref="Eventually"/>), and returns what was read then.</summary>
     public static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan timeout, string what)
