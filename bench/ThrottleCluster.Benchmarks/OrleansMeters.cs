@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace ThrottleCluster.Benchmarks;
+
+/// <summary>
+/// Orleans' own catalog instruments in this process (meter <c>Microsoft.Orleans</c>): the activation
+/// gauge (one measurement per grain type), and activations created, destroyed and shut down (by how:
+/// collection, deactivate on idle...).
+/// </summary>
+public sealed class OrleansMeters : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<string, long> _totals = new(StringComparer.Ordinal);
+    private readonly Lock _observing = new();
+    private Dictionary<string, long> _activations = new(StringComparer.Ordinal);
+
+    public OrleansMeters()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "Microsoft.Orleans" && instrument.Name.StartsWith("orleans-catalog-activation", StringComparison.Ordinal))
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        _listener.Start();
+    }
+
+    /// <summary><c>orleans-catalog-activations</c>: activations registered in the silo's catalog now, by grain type.</summary>
+    public IReadOnlyDictionary<string, long> Activations()
+    {
+        lock (_observing)
+        {
+            _activations = new Dictionary<string, long>(StringComparer.Ordinal);
+            _listener.RecordObservableInstruments();
+            return _activations;
+        }
+    }
+
+    /// <summary>Running totals of the counters, e.g. <c>orleans-catalog-activation-shutdown{via=deactivateOnIdle}</c>.</summary>
+    public IReadOnlyDictionary<string, long> Totals => new SortedDictionary<string, long>(_totals, StringComparer.Ordinal);
+
+    private void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (instrument.Name == "orleans-catalog-activations")
+        {
+            var type = "";
+            foreach (var (key, tag) in tags) if (key == "grain_type") type = tag?.ToString() ?? "";
+            _activations[type] = _activations.GetValueOrDefault(type) + value;
+            return;
+        }
+        if (instrument.IsObservable) return;
+        var name = instrument.Name;
+        foreach (var (key, tag) in tags) name += $"{{{key}={tag}}}";
+        _totals.AddOrUpdate(name, value, (_, total) => total + value);
+    }
+
+    public void Dispose() => _listener.Dispose();
+}

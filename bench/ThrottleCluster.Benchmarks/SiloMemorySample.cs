@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using Orleans.Runtime;
+
+namespace ThrottleCluster.Benchmarks;
+
+/// <summary>
+/// What a silo in this process holds at one moment: managed heap, working set, and activations as
+/// Orleans counts them twice over (its catalog gauge, and the management grain's statistics), by type.
+/// </summary>
+public sealed record SiloMemorySample(
+    double Seconds, long Decisions, long TotalMemory, long HeapSizeBytes, long CommittedBytes, long WorkingSet,
+    IReadOnlyDictionary<string, long> CatalogByType, IReadOnlyDictionary<string, int> ActivationsByType, double GcPauseMs, int Gen2)
+{
+    public long CatalogActivations => CatalogByType.Values.Sum();
+
+    /// <summary>Account grain activations, as the management grain reports them.</summary>
+    public int Accounts => ActivationsByType.GetValueOrDefault("AccountGrain");
+
+    /// <summary>Account grain activations, as the catalog gauge reports them.</summary>
+    public long CatalogAccounts => CatalogByType.GetValueOrDefault("account");
+
+    public static async Task<SiloMemorySample> TakeAsync(IGrainFactory grains, OrleansMeters meters, double seconds, long decisions)
+    {
+        var statistics = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+        var byType = statistics
+            .GroupBy(s => ShortName(s.GrainType))
+            .ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount), StringComparer.Ordinal);
+        var info = GC.GetGCMemoryInfo();
+        return new SiloMemorySample(seconds, decisions, GC.GetTotalMemory(false), info.HeapSizeBytes, info.TotalCommittedBytes,
+            Environment.WorkingSet, meters.Activations(), byType, GC.GetTotalPauseDuration().TotalMilliseconds, GC.CollectionCount(2));
+    }
+
+    public JsonObject Json() => new()
+    {
+        ["t_s"] = BenchReport.Round(Seconds, 1),
+        ["decisions"] = Decisions,
+        ["managed_heap_mb"] = Mb(TotalMemory),
+        ["gc_heap_size_mb"] = Mb(HeapSizeBytes),
+        ["gc_committed_mb"] = Mb(CommittedBytes),
+        ["working_set_mb"] = Mb(WorkingSet),
+        ["catalog_activations"] = CatalogActivations,
+        ["catalog_activations_by_type"] = new JsonObject(CatalogByType.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        ["management_grain_activations_by_type"] = new JsonObject(ActivationsByType.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        ["gc_pause_ms_total"] = BenchReport.Round(GcPauseMs, 1),
+        ["gen2_collections_total"] = Gen2,
+    };
+
+    public static double Mb(long bytes) => BenchReport.Round(bytes / 1e6, 1);
+
+    // "ThrottleCluster.Grains.AccountGrain,ThrottleCluster.Grains" or a grain type name: the class alone.
+    private static string ShortName(string grainType)
+    {
+        var name = grainType.Split(',')[0];
+        return name[(name.LastIndexOf('.') + 1)..];
+    }
+}
