@@ -122,6 +122,7 @@ public static class FloodMemory
         json["catalog_activations_peak"] = during.Max(s => s.CatalogActivations);
         json["managed_heap_mb_peak"] = SiloMemorySample.Mb(during.Max(s => s.TotalMemory));
         json["working_set_mb_peak"] = SiloMemorySample.Mb(during.Max(s => s.WorkingSet));
+        json["directory_cache_entries_peak"] = during.Max(s => s.Directory.GetValueOrDefault("orleans-directory-cache-size"));
         json["at_end"] = atEnd.Json();
         report["during_flood"] = json;
         report["after_collection_age"] = afterCollection.Json();
@@ -145,7 +146,7 @@ public static class FloodMemory
                 var sample = await SiloMemorySample.TakeAsync(silo.Grains, meters, clock.Elapsed.TotalSeconds, decided());
                 samples.Add(sample);
                 if (samples.Count % 10 == 0)
-                    BenchReport.Log($"t={sample.Seconds:F0}s decisions {sample.Decisions:N0}, heap {SiloMemorySample.Mb(sample.TotalMemory)} MB, working set {SiloMemorySample.Mb(sample.WorkingSet)} MB, activations {sample.CatalogActivations:N0} (account {sample.Accounts:N0})");
+                    BenchReport.Log($"t={sample.Seconds:F0}s decisions {sample.Decisions:N0}, heap {SiloMemorySample.Mb(sample.TotalMemory)} MB, working set {SiloMemorySample.Mb(sample.WorkingSet)} MB, activations {sample.CatalogActivations:N0} (account {sample.Accounts:N0}), directory cache {sample.Directory.GetValueOrDefault("orleans-directory-cache-size"):N0}");
             }
         }
         catch (OperationCanceledException)

@@ -4,12 +4,14 @@ using Orleans.Runtime;
 namespace ThrottleCluster.Benchmarks;
 
 /// <summary>
-/// What a silo in this process holds at one moment: managed heap, working set, and activations as
-/// Orleans counts them twice over (its catalog gauge, and the management grain's statistics), by type.
+/// What a silo in this process holds at one moment: managed heap, working set, activations as
+/// Orleans counts them twice over (its catalog gauge, and the management grain's statistics) by type,
+/// and the entries of its grain directory (its cache of addresses, and its own partition).
 /// </summary>
 public sealed record SiloMemorySample(
     double Seconds, long Decisions, long TotalMemory, long HeapSizeBytes, long CommittedBytes, long WorkingSet,
-    IReadOnlyDictionary<string, long> CatalogByType, IReadOnlyDictionary<string, int> ActivationsByType, double GcPauseMs, int Gen2)
+    IReadOnlyDictionary<string, long> CatalogByType, IReadOnlyDictionary<string, int> ActivationsByType, IReadOnlyDictionary<string, long> Directory,
+    double GcPauseMs, int Gen2)
 {
     public long CatalogActivations => CatalogByType.Values.Sum();
 
@@ -26,8 +28,9 @@ public sealed record SiloMemorySample(
             .GroupBy(s => ShortName(s.GrainType))
             .ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount), StringComparer.Ordinal);
         var info = GC.GetGCMemoryInfo();
+        var (catalog, directory) = meters.Observe();
         return new SiloMemorySample(seconds, decisions, GC.GetTotalMemory(false), info.HeapSizeBytes, info.TotalCommittedBytes,
-            Environment.WorkingSet, meters.Activations(), byType, GC.GetTotalPauseDuration().TotalMilliseconds, GC.CollectionCount(2));
+            Environment.WorkingSet, catalog, byType, directory, GC.GetTotalPauseDuration().TotalMilliseconds, GC.CollectionCount(2));
     }
 
     public JsonObject Json() => new()
@@ -41,6 +44,7 @@ public sealed record SiloMemorySample(
         ["catalog_activations"] = CatalogActivations,
         ["catalog_activations_by_type"] = new JsonObject(CatalogByType.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         ["management_grain_activations_by_type"] = new JsonObject(ActivationsByType.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        ["grain_directory"] = new JsonObject(Directory.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         ["gc_pause_ms_total"] = BenchReport.Round(GcPauseMs, 1),
         ["gen2_collections_total"] = Gen2,
     };
