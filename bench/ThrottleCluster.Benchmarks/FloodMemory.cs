@@ -18,7 +18,8 @@ namespace ThrottleCluster.Benchmarks;
 /// decisions for N distinct accounts, from S sources (each its own /24) over D domains, through
 /// <see cref="ResetGate"/>. Every second, during the flood and for a while after it (past the account
 /// grains' collection age): the managed heap, the working set and the activations by grain type;
-/// at the end the heap after a forced full collection, i.e. what is really still referenced.
+/// then the heap after a forced full collection, i.e. what is really still referenced. --after-seconds
+/// waits longer than the collection age, e.g. past the grain directory cache's entry lifetime.
 /// </summary>
 public static class FloodMemory
 {
@@ -47,7 +48,9 @@ public static class FloodMemory
         if (sources > 65_536) throw new ArgumentException("--sources is at most 65,536 (each source is its own /24 of 10.0.0.0/8).");
         // Orleans collects an idle activation at the first collection quantum past its age; the
         // product's quantum is half the account age (at most 30 s): two ages are past both.
-        after ??= 2 * collectionAge + TimeSpan.FromSeconds(15);
+        var collectionWait = 2 * collectionAge + TimeSpan.FromSeconds(15);
+        if (after < collectionWait) throw new ArgumentException($"--after-seconds must be at least {collectionWait.TotalSeconds} (twice the collection age, and 15 s).");
+        after ??= collectionWait;
 
         var report = BenchReport.Start("flood-memory");
         await using var garnet = engine == "garnet" ? await GarnetServer.StartAsync() : null;
@@ -105,19 +108,23 @@ public static class FloodMemory
         var flood = await ClosedLoop.MeasureAsync($"flood, {accounts:N0} accounts from {sources:N0} sources", inFlight, TimeSpan.MaxValue, Decide, maxOps: accounts);
         var floodEnded = clock.Elapsed.TotalSeconds;
         var atEnd = await SiloMemorySample.TakeAsync(silo.Grains, meters, floodEnded, Interlocked.Read(ref decided));
-        BenchReport.Log($"flood done: heap {SiloMemorySample.Mb(atEnd.TotalMemory)} MB, working set {SiloMemorySample.Mb(atEnd.WorkingSet)} MB, {atEnd.CatalogActivations} activations ({atEnd.Accounts} account); waiting {after.Value.TotalSeconds} s");
-        await Task.Delay(after.Value);
+        BenchReport.Log($"flood done: heap {SiloMemorySample.Mb(atEnd.TotalMemory)} MB, working set {SiloMemorySample.Mb(atEnd.WorkingSet)} MB, {atEnd.CatalogActivations} activations ({atEnd.CatalogAccounts} account); waiting {after.Value.TotalSeconds} s");
+        await Task.Delay(collectionWait);
+        var afterCollection = await SiloMemorySample.TakeAsync(silo.Grains, meters, clock.Elapsed.TotalSeconds, decided);
+        BenchReport.Log($"past the collection age: {afterCollection.CatalogActivations} activations ({afterCollection.CatalogAccounts} account), heap {SiloMemorySample.Mb(afterCollection.TotalMemory)} MB");
+        await Task.Delay(after.Value - collectionWait);
         stopSampling.Cancel();
         await sampling;
-        var afterCollection = await SiloMemorySample.TakeAsync(silo.Grains, meters, clock.Elapsed.TotalSeconds, decided);
+        var afterWait = await SiloMemorySample.TakeAsync(silo.Grains, meters, clock.Elapsed.TotalSeconds, decided);
         FullCollection();
         var afterFullGc = await SiloMemorySample.TakeAsync(silo.Grains, meters, clock.Elapsed.TotalSeconds, decided);
-        BenchReport.Log($"after collection: {afterCollection.CatalogActivations} activations ({afterCollection.Accounts} account), heap {SiloMemorySample.Mb(afterCollection.TotalMemory)} MB; after a full GC {SiloMemorySample.Mb(afterFullGc.TotalMemory)} MB");
+        BenchReport.Log($"{after.Value.TotalSeconds} s after the flood: {afterWait.CatalogActivations} activations, heap {SiloMemorySample.Mb(afterWait.TotalMemory)} MB; after a full GC {SiloMemorySample.Mb(afterFullGc.TotalMemory)} MB");
 
         var during = samples.Where(s => s.Seconds <= floodEnded).Append(atEnd).ToList();
         var json = flood.Json();
         json["verdicts"] = new JsonObject(verdicts.OrderBy(kv => kv.Key).Select(kv => KeyValuePair.Create(kv.Key.ToString(), (JsonNode?)kv.Value)));
         json["account_grain_activations_peak"] = during.Max(s => s.Accounts);
+        json["samples_without_management_answer"] = samples.Count(s => s.Accounts is null);
         json["account_grain_activations_peak_catalog_gauge"] = during.Max(s => s.CatalogAccounts);
         json["catalog_activations_peak"] = during.Max(s => s.CatalogActivations);
         json["managed_heap_mb_peak"] = SiloMemorySample.Mb(during.Max(s => s.TotalMemory));
@@ -126,6 +133,7 @@ public static class FloodMemory
         json["at_end"] = atEnd.Json();
         report["during_flood"] = json;
         report["after_collection_age"] = afterCollection.Json();
+        report["after_wait"] = afterWait.Json();
         report["after_forced_full_gc"] = afterFullGc.Json();
         report["retained_mb_over_baseline_after_full_gc"] = SiloMemorySample.Mb(afterFullGc.TotalMemory - baseline.TotalMemory);
         report["retained_bytes_per_account_after_full_gc"] = Math.Round((double)(afterFullGc.TotalMemory - baseline.TotalMemory) / accounts);
@@ -146,7 +154,7 @@ public static class FloodMemory
                 var sample = await SiloMemorySample.TakeAsync(silo.Grains, meters, clock.Elapsed.TotalSeconds, decided());
                 samples.Add(sample);
                 if (samples.Count % 10 == 0)
-                    BenchReport.Log($"t={sample.Seconds:F0}s decisions {sample.Decisions:N0}, heap {SiloMemorySample.Mb(sample.TotalMemory)} MB, working set {SiloMemorySample.Mb(sample.WorkingSet)} MB, activations {sample.CatalogActivations:N0} (account {sample.Accounts:N0}), directory cache {sample.Directory.GetValueOrDefault("orleans-directory-cache-size"):N0}");
+                    BenchReport.Log($"t={sample.Seconds:F0}s decisions {sample.Decisions:N0}, heap {SiloMemorySample.Mb(sample.TotalMemory)} MB, working set {SiloMemorySample.Mb(sample.WorkingSet)} MB, activations {sample.CatalogActivations:N0} (account {sample.CatalogAccounts:N0}), directory cache {sample.Directory.GetValueOrDefault("orleans-directory-cache-size"):N0}");
             }
         }
         catch (OperationCanceledException)

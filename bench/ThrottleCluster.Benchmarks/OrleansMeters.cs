@@ -59,7 +59,7 @@ public sealed class OrleansMeters : IDisposable
         }
         if (instrument.IsObservable)
         {
-            _gauges[instrument.Name] = _gauges.GetValueOrDefault(instrument.Name) + value;
+            if (Gauges.Contains(instrument.Name)) _gauges[instrument.Name] = _gauges.GetValueOrDefault(instrument.Name) + value;
             return;
         }
         var name = instrument.Name;

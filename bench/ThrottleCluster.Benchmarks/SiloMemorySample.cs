@@ -10,23 +10,32 @@ namespace ThrottleCluster.Benchmarks;
 /// </summary>
 public sealed record SiloMemorySample(
     double Seconds, long Decisions, long TotalMemory, long HeapSizeBytes, long CommittedBytes, long WorkingSet,
-    IReadOnlyDictionary<string, long> CatalogByType, IReadOnlyDictionary<string, int> ActivationsByType, IReadOnlyDictionary<string, long> Directory,
+    IReadOnlyDictionary<string, long> CatalogByType, IReadOnlyDictionary<string, int>? ActivationsByType, IReadOnlyDictionary<string, long> Directory,
     double GcPauseMs, int Gen2)
 {
     public long CatalogActivations => CatalogByType.Values.Sum();
 
-    /// <summary>Account grain activations, as the management grain reports them.</summary>
-    public int Accounts => ActivationsByType.GetValueOrDefault("AccountGrain");
+    /// <summary>Account grain activations, as the management grain reports them; null when it did not answer in time.</summary>
+    public int? Accounts => ActivationsByType?.GetValueOrDefault("AccountGrain");
 
     /// <summary>Account grain activations, as the catalog gauge reports them.</summary>
     public long CatalogAccounts => CatalogByType.GetValueOrDefault("account");
 
     public static async Task<SiloMemorySample> TakeAsync(IGrainFactory grains, OrleansMeters meters, double seconds, long decisions)
     {
-        var statistics = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
-        var byType = statistics
-            .GroupBy(s => ShortName(s.GrainType))
-            .ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount), StringComparer.Ordinal);
+        Dictionary<string, int>? byType;
+        try
+        {
+            var statistics = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+            byType = statistics
+                .GroupBy(s => ShortName(s.GrainType))
+                .ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount), StringComparer.Ordinal);
+        }
+        catch (TimeoutException)
+        {
+            // A silo too busy to answer within its response timeout is itself a finding; the gauges still tell.
+            byType = null;
+        }
         var info = GC.GetGCMemoryInfo();
         var (catalog, directory) = meters.Observe();
         return new SiloMemorySample(seconds, decisions, GC.GetTotalMemory(false), info.HeapSizeBytes, info.TotalCommittedBytes,
@@ -43,7 +52,9 @@ public sealed record SiloMemorySample(
         ["working_set_mb"] = Mb(WorkingSet),
         ["catalog_activations"] = CatalogActivations,
         ["catalog_activations_by_type"] = new JsonObject(CatalogByType.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-        ["management_grain_activations_by_type"] = new JsonObject(ActivationsByType.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        ["management_grain_activations_by_type"] = ActivationsByType is null
+            ? "no answer within the response timeout"
+            : new JsonObject(ActivationsByType.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         ["grain_directory"] = new JsonObject(Directory.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         ["gc_pause_ms_total"] = BenchReport.Round(GcPauseMs, 1),
         ["gen2_collections_total"] = Gen2,
