@@ -5,11 +5,18 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ThrottleCluster.Benchmarks;
 
-// micro [BenchmarkDotNet args]   grain logic and the full decision, in process, with allocations
-// decisions [--engine memory|garnet] [--in-flight N] [--seconds N] [--rate R] [--rate-seconds N]  full decision through a silo's HTTP API
-// load  [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...]   throughput harness, JSON on stdout
-// (the flood simulator is `throttlectl attack`, in src/Cli)
+const string Usage = """
+    usage: ThrottleCluster.Benchmarks VERB [options]   (see BENCHMARKS.md)
+      micro [BenchmarkDotNet args]       grain logic, in process, with allocations
+      load [--seconds 5] [--in-flight 1000] [--only raw,calls,write-through,hot,embedded] [--out FILE]
+      decisions [--engine garnet|memory] [--in-flight 256] [--seconds 15] [--rate 2000] [--rate-seconds 20] [--out FILE]
+      flood-memory [--engine memory|garnet] [--policy open|default] [--accounts 1000000] [--sources 10000]
+                   [--domains 100] [--in-flight 500] [--collection-age 00:00:30] [--after-seconds S] [--out FILE]
+    (the flood simulator against the Api is `throttlectl attack`, in src/Cli)
+    """;
+
 var verb = args.FirstOrDefault() ?? "";
+var rest = args.Skip(1).ToArray();
 switch (verb)
 {
     case "micro":
@@ -19,15 +26,15 @@ switch (verb)
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .AddDiagnoser(MemoryDiagnoser.Default)
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var rest = args.Skip(1).ToArray();
-        BenchmarkSwitcher.FromTypes([typeof(GrainLogicBenchmarks), typeof(DecisionBenchmarks)])
-            .Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
+        BenchmarkSwitcher.FromTypes([typeof(GrainLogicBenchmarks)]).Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
         return 0;
     case "load":
-        return await LoadHarness.RunAsync(args.Skip(1).ToArray());
+        return await LoadHarness.RunAsync(rest);
     case "decisions":
-        return await DecisionLoad.RunAsync(args.Skip(1).ToArray());
+        return await DecisionLoad.RunAsync(rest);
+    case "flood-memory":
+        return await FloodMemory.RunAsync(rest);
     default:
-        Console.Error.WriteLine("usage: ThrottleCluster.Benchmarks micro [BenchmarkDotNet args] | load [--seconds N] [--in-flight N] [--http-in-flight N] [--only a,b,...] | decisions [--engine memory|garnet] [--in-flight N] [--rate R] (see BENCHMARKS.md)");
+        Console.Error.WriteLine(Usage);
         return 2;
 }
