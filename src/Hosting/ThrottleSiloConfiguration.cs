@@ -38,6 +38,7 @@ public static class ThrottleSiloConfiguration
             options.CollectionQuantum = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, settings.AccountCollectionAge.Ticks / 2));
         });
         services.AddSingleton<IHealthProbe, GrainStorageProbe>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GrainStorageStartup>();
         decorate ??= storage => storage;
         switch (settings.Provider)
         {

@@ -20,6 +20,9 @@ public sealed class AzureTableStateStorage(TableClient table, IGrainStorageSeria
 
     private readonly Lazy<Task> _created = new(() => table.CreateIfNotExistsAsync());
 
+    /// <summary>Creates the table if it is not there yet; every call also makes sure of it.</summary>
+    public Task CreateTableAsync(CancellationToken ct) => _created.Value.WaitAsync(ct);
+
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         await _created.Value;
