@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using StackExchange.Redis;
 
@@ -45,9 +47,16 @@ public sealed partial record ClusterSettings
 
     /// <summary>
     /// The address this silo announces and listens on. Loopback by default: a grain call can do what
-    /// an operator can, so silo and gateway ports reach other hosts only when this is set (with TLS).
+    /// an operator can, so silo and gateway ports reach other hosts only when this is set, and then
+    /// only with <see cref="TlsCertificate"/>.
     /// </summary>
     public IPAddress AdvertisedAddress { get; init; } = IPAddress.Loopback;
+
+    /// <summary>
+    /// The cluster's certificate (PKCS #12 file, with its private key), the same on every silo and
+    /// client: connections between them use TLS, and a peer without it can neither join nor call.
+    /// </summary>
+    public X509Certificate2? TlsCertificate { get; init; }
 
     /// <summary>How long a grain call waits for its answer before failing; a dead silo's calls fail this fast.</summary>
     public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -95,7 +104,10 @@ public sealed partial record ClusterSettings
             RedisKeyPrefix = section[nameof(RedisKeyPrefix)] ?? defaults.RedisKeyPrefix,
             StateTable = Parse(section, nameof(StateTable), defaults.StateTable, text => TableName().IsMatch(text) ? text : null, "3 to 63 letters and digits, starting with a letter"),
             SweepInterval = Parse(section, nameof(SweepInterval), defaults.SweepInterval, Span(TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)), "a duration from 00:00:01 to 1.00:00:00"),
+            TlsCertificate = section[nameof(TlsCertificate)] is { Length: > 0 } path ? LoadCertificate(path, section[TlsCertificatePasswordKey]) : null,
         };
+        if (!IPAddress.IsLoopback(settings.AdvertisedAddress) && settings.TlsCertificate is null)
+            throw new InvalidOperationException($"{Section}:{nameof(AdvertisedAddress)} is {settings.AdvertisedAddress}, which other hosts reach: set {Section}:{nameof(TlsCertificate)} too, or grain calls would cross the network unauthenticated.");
         switch (settings.Provider)
         {
             case ClusterProvider.Redis:
@@ -117,6 +129,9 @@ public sealed partial record ClusterSettings
         return settings;
     }
 
+    /// <summary>The password of <see cref="TlsCertificate"/>'s file, if it has one.</summary>
+    public const string TlsCertificatePasswordKey = "TlsCertificatePassword";
+
     private const string IdRule = "letters, digits, '-' and '_'";
     private const string PortRule = "a port from 1 to 65535";
 
@@ -132,6 +147,22 @@ public sealed partial record ClusterSettings
 
     private static T Parse<T>(IConfigurationSection section, string key, T fallback, Func<string, T?> parse, string expected) where T : struct
         => section[key] is { } text ? parse(text) ?? throw Invalid(key, text, expected) : fallback;
+
+    private static X509Certificate2 LoadCertificate(string path, string? password)
+    {
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"{Section}:{nameof(TlsCertificate)} must be a readable PKCS #12 file with its password in {Section}:{TlsCertificatePasswordKey} (was '{path}': {ex.Message}).", ex);
+        }
+        if (!certificate.HasPrivateKey)
+            throw new InvalidOperationException($"{Section}:{nameof(TlsCertificate)} must hold the certificate's private key (was '{path}').");
+        return certificate;
+    }
 
     private static void Require(string key, string? value, string expected)
     {

@@ -26,6 +26,7 @@ public static class ThrottleClientConfiguration
             default:
                 throw new InvalidOperationException($"{ClusterSettings.Section}:Provider is {settings.Provider}: an embedded silo has no gateway for clients.");
         }
+        if (settings.TlsCertificate is { } certificate) client.UseTls(options => ClusterTls.Configure(options, certificate));
         client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
         client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = settings.ResponseTimeout);
         return client;

@@ -88,6 +88,7 @@ public static class ThrottleSiloConfiguration
                 silo.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
                 break;
         }
+        if (settings.TlsCertificate is { } certificate) silo.UseTls(options => ClusterTls.Configure(options, certificate));
         silo.Configure<ClusterMembershipOptions>(options => TuneFailureDetection(options, settings));
         silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = settings.ResponseTimeout);
         return silo;
@@ -95,7 +96,7 @@ public static class ThrottleSiloConfiguration
 
     // Measured here with SIGKILLed silo processes: Orleans' defaults evict a dead silo after 10-16 s,
     // these after 0.7-1.5 s.
-    internal static void TuneFailureDetection(ClusterMembershipOptions options, ClusterSettings settings)
+    private static void TuneFailureDetection(ClusterMembershipOptions options, ClusterSettings settings)
     {
         options.ProbeTimeout = settings.ProbeTimeout;
         options.NumMissedProbesLimit = 2;

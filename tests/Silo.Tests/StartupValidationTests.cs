@@ -32,6 +32,9 @@ public sealed class StartupValidationTests
         { "Cluster:SiloPort", "70000", ["Cluster:SiloPort", "70000"] },
         { "Cluster:AdvertisedAddress", "silo.example", ["Cluster:AdvertisedAddress", "silo.example"] },
         { "Cluster:ResponseTimeout", "soon", ["Cluster:ResponseTimeout", "soon"] },
+        // Reachable from other hosts, but no certificate: grain calls would cross the network unauthenticated.
+        { "Cluster:AdvertisedAddress", "10.1.2.3", ["Cluster:AdvertisedAddress", "10.1.2.3", "Cluster:TlsCertificate"] },
+        { "Cluster:TlsCertificate", "/nonexistent/cluster.pfx", ["Cluster:TlsCertificate", "/nonexistent/cluster.pfx"] },
     };
 
     /// <summary>Starts the Program with <paramref name="settings"/> over the defaults and returns why it refused.</summary>
