@@ -23,7 +23,7 @@ public static class ProductHosts
     public static Uri AddressOf(int port) => new($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>Starts a silo on free HTTP, silo and gateway ports (unless <paramref name="settings"/> names them).</summary>
-    public static Task<ServiceProcess> StartSiloAsync(IReadOnlyDictionary<string, string> settings)
+    public static Task<ServiceProcess> StartSiloAsync(IReadOnlyDictionary<string, string> settings) => OnFreePortsAsync(() =>
     {
         var withPorts = new Dictionary<string, string>
         {
@@ -32,10 +32,28 @@ public static class ProductHosts
         };
         foreach (var (key, value) in settings) withPorts[key] = value;
         return StartAsync("silo", SiloProgram, LoopbackPort.Free(), withPorts);
-    }
+    });
 
     public static Task<ServiceProcess> StartApiAsync(IReadOnlyDictionary<string, string> settings)
-        => StartAsync("api", ApiProgram, LoopbackPort.Free(), settings);
+        => OnFreePortsAsync(() => StartAsync("api", ApiProgram, LoopbackPort.Free(), settings));
+
+    /// <summary>
+    /// A port is free only when looked at: another process (another test's host) may bind it before
+    /// this one does. Such a start is made again, on other ports.
+    /// </summary>
+    private static async Task<ServiceProcess> OnFreePortsAsync(Func<Task<ServiceProcess>> start)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start();
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
 
     /// <summary>The Orleans silo port a silo process was started with.</summary>
     public static int SiloPortOf(ServiceProcess silo) => int.Parse(silo.Environment[Variable(SiloPortKey)], CultureInfo.InvariantCulture);
