@@ -97,7 +97,34 @@ public sealed class ServiceProcess : IAsyncDisposable
         StopWatchdog();
     }
 
-    /// <summary>Starts the process again after <see cref="Kill"/>: same port, arguments and environment.</summary>
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a process it drains, then waits for it to exit by itself;
+    /// returns how long that took. A process still running after <paramref name="limit"/> is a failure.
+    /// </summary>
+    public async Task<TimeSpan> StopAsync(TimeSpan limit)
+    {
+        var process = _process ?? throw new InvalidOperationException($"{Name} is not running.");
+        var stopping = Stopwatch.StartNew();
+        if (Signals.Kill(process.Id, Signals.Terminate) != 0) throw Failure("could not be sent SIGTERM");
+        using (var wait = new CancellationTokenSource(limit))
+        {
+            try
+            {
+                await process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw Failure($"was still running {limit.TotalSeconds:0} s after SIGTERM");
+            }
+        }
+        var took = stopping.Elapsed;
+        process.Dispose();
+        _process = null;
+        StopWatchdog();
+        return took;
+    }
+
+    /// <summary>Starts the process again after <see cref="Kill"/> or <see cref="StopAsync"/>: same port, arguments and environment.</summary>
     public Task RestartAsync(TimeSpan startupTimeout)
     {
         if (_process is not null) throw new InvalidOperationException($"{Name} is still running (pid {_process.Id}).");
@@ -175,4 +202,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (_process is not null) Kill();
         return ValueTask.CompletedTask;
     }
+}
+
+file static class Signals
+{
+    public const int Terminate = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static extern int Kill(int pid, int signal);
 }

@@ -47,6 +47,14 @@ public sealed class ManagementClient : IAsyncDisposable
     /// <summary>The Orleans silo port of the silo holding <paramref name="grain"/>'s activation, as the grain directory says.</summary>
     public async Task<int?> SiloPortHostingAsync(IAddressable grain) => (await Management.GetActivationAddress(grain))?.Endpoint.Port;
 
+    /// <summary>The activations the silo on Orleans port <paramref name="siloPort"/> holds, as it reports them; 0 when it is not an active member.</summary>
+    public async Task<int> ActivationsOnAsync(int siloPort)
+    {
+        var hosts = await Management.GetHosts(onlyActive: true);
+        if (hosts.Keys.FirstOrDefault(a => a.Endpoint.Port == siloPort) is not { } silo) return 0;
+        return (await Management.GetSimpleGrainStatistics([silo])).Sum(s => s.ActivationCount);
+    }
+
     /// <summary>
     /// Deactivates every idle activation on every silo: what they decide next comes from grain
     /// storage. The management grain reads the membership table first, through Orleans' own Redis

@@ -1,0 +1,70 @@
+using ThrottleCluster.Tests.Support;
+
+namespace ThrottleCluster.Reliability.Tests.Support;
+
+/// <summary>
+/// What a fault under reset traffic is judged by: the emails that reached the SMTP server against
+/// the Api's Send decisions, its outbox, each account's policy and the sends each account grain
+/// persisted in the engine. Taken once every queued email has been sent and received, so the counts
+/// are final.
+/// </summary>
+public sealed record EmailAccounting(
+    double Sends,
+    double Enqueued,
+    double EnqueueFailed,
+    double Sent,
+    int Received,
+    IReadOnlyList<EmailAccounting.Account> Accounts)
+{
+    public sealed record Account(string Email, int Received, int Persisted);
+
+    public static async Task<EmailAccounting> WhenSettledAsync(SiloClient api, SmtpSink smtp, string engine, int accounts)
+    {
+        var page = new PrometheusText("");
+        await Eventually.HoldsAsync(async () =>
+        {
+            page = new PrometheusText(await api.MetricsAsync());
+            return page.Value("tc_outbox_sent_total") >= page.Value("tc_outbox_enqueued_total") && smtp.Total >= page.Value("tc_outbox_sent_total");
+        }, "every queued email sent and received", TimeSpan.FromSeconds(30));
+
+        await using var ledger = await AccountLedger.ConnectAsync(engine);
+        var perAccount = smtp.PerRecipient();
+        var rows = new List<Account>();
+        for (var i = 0; i < accounts; i++)
+        {
+            var email = ProductCluster.Email(i);
+            rows.Add(new Account(email, perAccount.GetValueOrDefault(email), await ledger.SendsAsync(email)));
+        }
+        return new EmailAccounting(
+            page.Value("tc_api_decisions_total{verdict=\"Send\"}"),
+            page.Value("tc_outbox_enqueued_total"),
+            page.Value("tc_outbox_enqueue_failed_total"),
+            page.Value("tc_outbox_sent_total"),
+            smtp.Total,
+            rows);
+    }
+
+    /// <summary>Sends persisted by an account grain with no email behind them: only a request answered 503 can leave one.</summary>
+    public int PersistedWithoutEmail => Accounts.Sum(a => a.Persisted - a.Received);
+
+    /// <summary>
+    /// Every Send decision is one email, to one of the accounts, within <paramref name="perAccount"/>
+    /// and backed by a send its grain persisted; persisted sends without an email at most
+    /// <paramref name="unavailable"/>, the requests answered 503.
+    /// </summary>
+    public void AssertExact(int perAccount, int unavailable)
+    {
+        Assert.True(Received > 0, "No email reached the SMTP server: the run tested nothing.");
+        Assert.Equal(Sends, Enqueued);
+        Assert.Equal(0, EnqueueFailed);
+        Assert.Equal(Sends, Received);
+        Assert.Equal(Received, Accounts.Sum(a => a.Received));
+        Assert.All(Accounts, a => Assert.True(a.Received <= perAccount, $"{a.Email} got {a.Received} emails; the policy allows {perAccount}."));
+        Assert.All(Accounts, a => Assert.True(a.Received <= a.Persisted, $"{a.Email} got {a.Received} emails but its grain persisted only {a.Persisted} sends."));
+        Assert.InRange(PersistedWithoutEmail, 0, unavailable);
+    }
+
+    public override string ToString()
+        => $"{Sends} Send decisions, {Enqueued} queued, {Sent} sent, {Received} received for {Accounts.Count} accounts " +
+           $"(max per account {Accounts.Max(a => a.Received)}); {Accounts.Sum(a => a.Persisted)} sends persisted ({PersistedWithoutEmail} without an email)";
+}
