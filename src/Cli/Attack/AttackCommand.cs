@@ -42,6 +42,8 @@ public static class AttackCommand
         Add("--flood-rate", "Timed scenarios: flood requests per simulated second", defaults.FloodRate, (o, v) => o.FloodRate = v);
         Add("--accounts-per-source", "under-limits, cold: distinct accounts each flood source asks for", defaults.AccountsPerSource, (o, v) => o.AccountsPerSource = v);
         Add("--source-gap", "under-limits, cold: simulated seconds between one flood source's requests", defaults.SourceGap, (o, v) => o.SourceGap = v);
+        var set = Add("--set", "Timed scenarios: a policy setting over the shipped policy, path=value as policy set takes it (repeat it)", defaults.PolicySettings, (o, v) => o.PolicySettings = v);
+        set.AllowMultipleArgumentsPerToken = false;
         Add("--out", "Also write the JSON summary to this file", defaults.Out, (o, v) => o.Out = v);
         Add("--write-accounts-only", "Write the accounts file, print its path and exit", defaults.WriteAccountsOnly, (o, v) => o.WriteAccountsOnly = v);
 

@@ -12,7 +12,7 @@ namespace ThrottleCluster.Cli.Attack;
 /// `throttlectl attack --scenario near-budget|under-limits|rotate64|cold`: a <see cref="TimedScenario"/>
 /// replayed through the product's reset gate and grains, on an Orleans in-process cluster
 /// (<see cref="ThrottleTestCluster"/>, one silo, memory storage, the shipped policy with
-/// <c>--global-budget</c>) whose clock is simulated: minutes of traffic take seconds, and a run is the
+/// <c>--global-budget</c> and any <c>--set</c>) whose clock is simulated: minutes of traffic take seconds, and a run is the
 /// same every time. Deferred requests are looked at again as the Api's later looks do (the next
 /// <see cref="ResetAttempt.Look"/>, after the gate's RetryAfter). A request answered
 /// <see cref="Verdict.Send"/> counts as mailed at that moment: the outbox and SMTP are not modelled
@@ -31,9 +31,8 @@ public static class ModelReplay
         Check("--flood-rate", o.FloodRate, 0, 100_000);
         Check("--accounts-per-source", o.AccountsPerSource, 1, 1000);
         Check("--source-gap", o.SourceGap, 0, 3600);
-        var requests = TimedScenario.Build(o);
-        var policy = new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = o.GlobalBudgetPerMinute, Burst = o.GlobalBurst } };
-        policy.Validate();
+        var policy = Policy(o);
+        var requests = TimedScenario.Build(o, policy.Global.PerMinute);
         var time = new FakeTimeProvider(Start);
         await using var cluster = await ThrottleTestCluster.StartAsync(c =>
         {
@@ -80,6 +79,24 @@ public static class ModelReplay
         await io.Out.WriteLineAsync(json);
         if (o.Out is not null) await File.WriteAllTextAsync(o.Out, json + "\n", ct);
         return 0;
+    }
+
+    /// <summary>The shipped policy with --global-budget and --global-burst, then each --set path=value as <c>policy set</c> takes it.</summary>
+    private static ThrottlePolicy Policy(AttackOptions o)
+    {
+        var shipped = new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = o.GlobalBudgetPerMinute, Burst = o.GlobalBurst } };
+        var document = JsonSerializer.SerializeToNode(shipped, ProductJson.Options)!.AsObject();
+        foreach (var setting in o.PolicySettings) PolicyAssignment.Parse(setting).ApplyTo(document);
+        try
+        {
+            var policy = document.Deserialize<ThrottlePolicy>(ProductJson.Options)!;
+            policy.Validate();
+            return policy;
+        }
+        catch (Exception ex) when (ex is ArgumentException or JsonException)
+        {
+            throw new UsageException($"--set: {ex.Message}");
+        }
     }
 
     private static void Check(string option, double value, double min, double max)

@@ -39,13 +39,14 @@ public static class TimedScenario
 
     public static bool IsTimed(string scenario) => Names.Contains(scenario);
 
-    public static IReadOnlyList<TimedRequest> Build(AttackOptions o)
+    /// <param name="budgetPerMinute">The global budget the legitimate demand is a share of.</param>
+    public static IReadOnlyList<TimedRequest> Build(AttackOptions o, int budgetPerMinute)
     {
         var warm = o.Scenario == Cold ? 0 : o.WarmMinutes * 60;
         var end = warm + o.Minutes * 60;
         var requests = new List<TimedRequest>();
 
-        var perSecond = o.LegitShare * o.GlobalBudgetPerMinute / 60;
+        var perSecond = o.LegitShare * budgetPerMinute / 60;
         var users = (int)Math.Floor(end * perSecond);
         var user = 0;
         if (o.Scenario == Cold)
