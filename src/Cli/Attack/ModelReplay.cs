@@ -93,7 +93,11 @@ public static class ModelReplay
             policy.Validate();
             return policy;
         }
-        catch (Exception ex) when (ex is ArgumentException or JsonException)
+        catch (JsonException ex)
+        {
+            throw new UsageException($"--set: '{ex.Path?.TrimStart('$', '.')}' cannot hold the value given (durations: 30s, 15m, 2h, 1d)");
+        }
+        catch (ArgumentException ex)
         {
             throw new UsageException($"--set: {ex.Message}");
         }
