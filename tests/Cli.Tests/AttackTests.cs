@@ -41,6 +41,9 @@ public sealed partial class AttackTests : IDisposable
         Assert.Equal(sent, Directory.EnumerateFiles(summary["mail_dir"]!.GetValue<string>(), "*.eml").Count());
         Assert.Equal(sent, summary["emails_to_accounts_never_asked"]!.GetValue<int>() + summary["legitimate_emails_delivered"]!.GetValue<int>());
         Assert.Equal(0, summary["emails_unparsed"]!.GetValue<int>());
+        // Users mailed within 1 and 3 minutes of asking, from the .eml files' write times.
+        var within60 = summary["legitimate_mailed_within_60s"]!.GetValue<int>();
+        Assert.InRange(summary["legitimate_mailed_within_180s"]!.GetValue<int>(), within60, summary["legitimate_users_served"]!.GetValue<int>());
 
         // The Api it started is gone.
         var pid = int.Parse(StoppedApi().Match(result.Error).Groups[1].Value, CultureInfo.InvariantCulture);

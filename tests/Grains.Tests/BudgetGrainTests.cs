@@ -228,6 +228,15 @@ public class GlobalGrainTests
     }
 
     [Fact]
+    public void A_later_look_from_a_source_that_lost_its_clean_record_is_shed_in_every_stage()
+    {
+        var later = Ask(0, clean: false, look: 1);
+        Assert.Equal(SurgeStage.Normal, GlobalLogic.Stage(_state, T0));
+        Assert.Equal((false, Rule.Surge, TimeSpan.Zero), (later.Granted, later.Denied, later.AskAgainAfter));
+        Assert.True(Ask(0, clean: false).Granted);
+    }
+
+    [Fact]
     public void Later_looks_are_not_counted_as_new_demand()
     {
         Burst(0, 500, clean: true, look: 1);

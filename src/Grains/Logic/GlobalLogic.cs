@@ -25,7 +25,8 @@ public sealed record GlobalState(long Tat, long UncleanTat, SlidingCount Demand,
 /// to clean sources, so a flood of unclean sources takes only what legitimate demand does not use.
 /// In either stage a clean source's new request is on <see cref="GlobalPolicy.Probation"/>: looked at
 /// again later, when a flood's fresh source has asked for its next accounts and lost its clean record,
-/// and a user's has not. Demand counts new requests only: later looks are requests already counted.
+/// and a user's has not; a later look whose source has lost its clean record is shed. Demand counts
+/// new requests only: later looks are requests already counted.
 /// </summary>
 public static class GlobalLogic
 {
@@ -84,7 +85,8 @@ public static class GlobalLogic
         var share = Bucket.UncleanShare(policy);
         var surge = t < shed || t < tightened;
         var denied = budget.Admits(state.Tat, micros) ? Rule.None : Rule.Budget;
-        if (!clean && (t < shed || t < tightened && !(share.Admits(state.UncleanTat, micros) && budget.Admits(state.Tat, micros, policy.CleanReserve))))
+        // A later look was granted for a clean record: a source that lost it since is shed in every stage.
+        if (!clean && (look > 0 || t < shed || t < tightened && !(share.Admits(state.UncleanTat, micros) && budget.Admits(state.Tat, micros, policy.CleanReserve))))
             denied |= Rule.Surge;
         if (clean && surge && look == 0 && policy.Probation > TimeSpan.Zero) denied |= Rule.Probation;
         var enforced = denied & ~policy.Shadow;
