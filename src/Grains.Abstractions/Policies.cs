@@ -186,7 +186,7 @@ public sealed record GlobalPolicy
     /// <see cref="Verdict.Defer"/>) before it may spend the budget, and is then judged by its sources'
     /// record as it stands. Zero turns it off.
     /// </summary>
-    public TimeSpan Probation { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan Probation { get; init; } = TimeSpan.FromSeconds(30);
     public LookAgainPolicy LookAgain { get; init; } = new();
     public Rule Shadow { get; init; }
 

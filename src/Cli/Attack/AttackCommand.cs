@@ -34,7 +34,7 @@ public static class AttackCommand
         Add("--max-seconds", "Stop sending after this long", defaults.MaxSeconds, (o, v) => o.MaxSeconds = v);
         Add("--drain-seconds", "Wait at most this long for the outbox to drain", defaults.DrainSeconds, (o, v) => o.DrainSeconds = v);
         Add("--drain-quiet-seconds", "The outbox has drained once no mail arrived for this long", defaults.DrainQuietSeconds, (o, v) => o.DrainQuietSeconds = v);
-        Add("--global-budget", "The Api's Throttle:Global:PerMinute, to judge the mail count", defaults.GlobalBudgetPerMinute, (o, v) => o.GlobalBudgetPerMinute = v);
+        Add("--global-budget", "The Api's Throttle:Global:PerMinute, to judge the mail count (timed scenarios: the policy's)", defaults.GlobalBudgetPerMinute, (o, v) => o.GlobalBudgetPerMinute = v);
         Add("--global-burst", "The Api's Throttle:Global:Burst (default: a twentieth of --global-budget)", defaults.GlobalBurst, (o, v) => o.GlobalBurst = v);
         Add("--minutes", "Timed scenarios: simulated minutes of flood", defaults.Minutes, (o, v) => o.Minutes = v);
         Add("--warm-minutes", "Timed scenarios except cold: simulated minutes of legitimate demand alone before the flood", defaults.WarmMinutes, (o, v) => o.WarmMinutes = v);
@@ -42,6 +42,7 @@ public static class AttackCommand
         Add("--flood-rate", "Timed scenarios: flood requests per simulated second", defaults.FloodRate, (o, v) => o.FloodRate = v);
         Add("--accounts-per-source", "under-limits, cold: distinct accounts each flood source asks for", defaults.AccountsPerSource, (o, v) => o.AccountsPerSource = v);
         Add("--source-gap", "under-limits, cold: simulated seconds between one flood source's requests", defaults.SourceGap, (o, v) => o.SourceGap = v);
+        Add("--later-looks-capacity", "Timed scenarios: deferred requests held for their next look, as the Api's LaterLooks.Capacity", defaults.LaterLooksCapacity, (o, v) => o.LaterLooksCapacity = v);
         var set = Add("--set", "Timed scenarios: a policy setting over the shipped policy, path=value as policy set takes it (repeat it)", defaults.PolicySettings, (o, v) => o.PolicySettings = v);
         set.AllowMultipleArgumentsPerToken = false;
         Add("--out", "Also write the JSON summary to this file", defaults.Out, (o, v) => o.Out = v);

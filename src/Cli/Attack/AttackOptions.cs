@@ -33,6 +33,8 @@ public sealed class AttackOptions
     public double FloodRate { get; set; } = 100;
     public int AccountsPerSource { get; set; } = 5;
     public double SourceGap { get; set; } = 3;
+    /// <summary>The Api's LaterLooks.Capacity: deferred requests it holds for their next look.</summary>
+    public int LaterLooksCapacity { get; set; } = 10_000;
     /// <summary>Timed scenarios: policy settings over the shipped policy, path=value as <c>policy set</c> takes them.</summary>
     public string[] PolicySettings { get; set; } = [];
     public string? Out { get; set; }

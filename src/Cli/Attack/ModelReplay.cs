@@ -14,7 +14,8 @@ namespace ThrottleCluster.Cli.Attack;
 /// (<see cref="ThrottleTestCluster"/>, one silo, memory storage, the shipped policy with
 /// <c>--global-budget</c> and any <c>--set</c>) whose clock is simulated: minutes of traffic take seconds, and a run is the
 /// same every time. Deferred requests are looked at again as the Api's later looks do (the next
-/// <see cref="ResetAttempt.Look"/>, after the gate's RetryAfter). A request answered
+/// <see cref="ResetAttempt.Look"/>, after the gate's RetryAfter, at most <c>--later-looks-capacity</c>
+/// waiting). A request answered
 /// <see cref="Verdict.Send"/> counts as mailed at that moment: the outbox and SMTP are not modelled
 /// (the HTTP scenarios measure them).
 /// </summary>
@@ -31,6 +32,7 @@ public static class ModelReplay
         Check("--flood-rate", o.FloodRate, 0, 100_000);
         Check("--accounts-per-source", o.AccountsPerSource, 1, 1000);
         Check("--source-gap", o.SourceGap, 0, 3600);
+        Check("--later-looks-capacity", o.LaterLooksCapacity, 0, 10_000_000);
         var policy = Policy(o);
         var requests = TimedScenario.Build(o, policy.Global.PerMinute);
         var time = new FakeTimeProvider(Start);
@@ -61,7 +63,9 @@ public static class ModelReplay
             tally.Add(request, look, at, decision.Verdict);
             if (decision.Verdict == Verdict.Defer)
             {
-                later.Enqueue((index, look + 1), (at + decision.RetryAfter.TotalSeconds, deferred++));
+                // As the Api's later looks: a bounded queue that drops what does not fit.
+                if (later.Count >= o.LaterLooksCapacity) tally.Dropped();
+                else later.Enqueue((index, look + 1), (at + decision.RetryAfter.TotalSeconds, deferred++));
                 tally.Pending(later.Count);
             }
             if (wall.Elapsed - lastLog > TimeSpan.FromSeconds(15))
@@ -117,12 +121,14 @@ public static class ModelReplay
         private readonly List<double> _emails = [];
         private readonly Dictionary<string, long> _firstLooks = [];
         private readonly Dictionary<string, long> _laterLooks = [];
-        private long _floodRequests, _legitRequests;
+        private long _floodRequests, _legitRequests, _dropped;
         private int _maxPending;
 
         public long FloodEmails { get; private set; }
 
         public void Pending(int count) => _maxPending = Math.Max(_maxPending, count);
+
+        public void Dropped() => _dropped++;
 
         public void Add(TimedRequest request, int look, double at, Verdict verdict)
         {
@@ -175,6 +181,7 @@ public static class ModelReplay
                 ["emails_over_metered_budget"] = excess,
                 ["emails_within_global_budget"] = excess <= 0,
                 ["max_deferred_waiting"] = _maxPending,
+                ["later_looks_dropped"] = _dropped,
                 ["first_looks"] = Counts(_firstLooks),
                 ["later_looks"] = Counts(_laterLooks),
                 ["targets_met"] = Share(within180, users) >= 0.99 && Share(within60, users) >= 0.95 && floodShare <= 0.01 && excess <= 0,
