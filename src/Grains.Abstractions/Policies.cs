@@ -74,8 +74,11 @@ public sealed record SourcePolicy
     public TimeSpan MaxBlock { get; init; } = TimeSpan.FromHours(24);
     /// <summary>An offence this long after the previous block ended starts again at <see cref="BlockFor"/>.</summary>
     public TimeSpan OffenceMemory { get; init; } = TimeSpan.FromHours(24);
-    /// <summary>At most this many distinct accounts (and no throttling within the window) is a clean record.</summary>
-    public int CleanDistinct { get; init; } = 3;
+    /// <summary>
+    /// At most this many distinct accounts (and no throttling within the window) is a clean record. An
+    /// address: one, its user's own; a network (<see cref="NetworkDefaults"/>) holds many users.
+    /// </summary>
+    public int CleanDistinct { get; init; } = 1;
     public Rule Shadow { get; init; }
 
     public const Rule Rules = Rule.Blocked | Rule.Burst | Rule.Daily | Rule.Enumeration;
@@ -112,6 +115,12 @@ public sealed record DomainPolicy
 {
     /// <summary>Budget per minute never below this, so small domains and new ones work.</summary>
     public int Floor { get; init; } = 10;
+    /// <summary>
+    /// Clean sources may use at least this share of the global budget at any one domain, whatever its
+    /// baseline: a cold or newly busy domain does not starve its real users. Sources without a clean
+    /// record stay within the baseline's budget. Zero: the baseline's budget for everyone.
+    /// </summary>
+    public double GlobalShare { get; init; } = 0.5;
     /// <summary>Budget per minute never above this, however high the baseline has grown.</summary>
     public int Ceiling { get; init; } = 500;
     /// <summary>Budget per minute is this many times the baseline: a spike beyond it is clamped.</summary>
@@ -138,9 +147,13 @@ public sealed record DomainPolicy
         if (BaselineWindow.Ticks % TimeSpan.TicksPerMinute != 0)
             throw check.Fail(nameof(BaselineWindow), "must be a whole number of minutes", BaselineWindow);
         check.Number(nameof(UncleanShare), UncleanShare, 0, 1);
+        check.Number(nameof(GlobalShare), GlobalShare, 0, 1);
         LookAgain.Validate($"{section}:{nameof(LookAgain)}");
         check.Shadow(Shadow, Rules);
     }
+
+    /// <summary>The per-minute budget clean sources have at any domain, whatever its baseline.</summary>
+    public long CleanFloor(GlobalPolicy global) => (long)Math.Ceiling(GlobalShare * global.PerMinute);
 }
 
 /// <summary>Service-wide: a budget per minute and a surge breaker that degrades in stages.</summary>
@@ -155,7 +168,7 @@ public sealed record GlobalPolicy
     public int? Burst { get; init; }
     [JsonIgnore]
     public int BurstSize => Burst ?? Math.Max(1, PerMinute / 20);
-    /// <summary>Demand (requests per minute reaching the global grain) at this multiple of the budget tightens.</summary>
+    /// <summary>Demand (new requests per minute reaching the global grain; later looks are not new) at this multiple of the budget tightens.</summary>
     public double TightenAt { get; init; } = 1;
     /// <summary>Demand at this multiple of the budget sheds sources without a clean record.</summary>
     public double ShedAt { get; init; } = 3;
@@ -163,10 +176,21 @@ public sealed record GlobalPolicy
     public TimeSpan Hold { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Share of the budget sources without a clean record may use while tightened.</summary>
     public double TightenedUncleanShare { get; init; } = 0.5;
+    /// <summary>
+    /// While tightened, sources without a clean record may not draw the budget's bucket below this
+    /// share of its size: they use what clean sources leave, never what clean sources are about to need.
+    /// </summary>
+    public double CleanReserve { get; init; } = 0.5;
+    /// <summary>
+    /// While tightened or shedding, a clean source's new request waits this long (a later look,
+    /// <see cref="Verdict.Defer"/>) before it may spend the budget, and is then judged by its sources'
+    /// record as it stands. Zero turns it off.
+    /// </summary>
+    public TimeSpan Probation { get; init; } = TimeSpan.FromSeconds(30);
     public LookAgainPolicy LookAgain { get; init; } = new();
     public Rule Shadow { get; init; }
 
-    public const Rule Rules = Rule.Budget | Rule.Surge;
+    public const Rule Rules = Rule.Budget | Rule.Surge | Rule.Probation;
 
     public void Validate(string section = "Throttle:Global")
     {
@@ -177,6 +201,8 @@ public sealed record GlobalPolicy
         check.Number(nameof(ShedAt), ShedAt, TightenAt, 1000);
         check.Duration(nameof(Hold), Hold, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         check.Number(nameof(TightenedUncleanShare), TightenedUncleanShare, 0, 1);
+        check.Number(nameof(CleanReserve), CleanReserve, 0, 1);
+        check.Duration(nameof(Probation), Probation, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         LookAgain.Validate($"{section}:{nameof(LookAgain)}");
         check.Shadow(Shadow, Rules);
     }

@@ -31,6 +31,11 @@ public enum Rule
     Budget = 1 << 7,
     /// <summary>Domain, global: what is left of the budget is kept for sources with a clean record.</summary>
     Surge = 1 << 8,
+    /// <summary>
+    /// Global, during a surge: a clean source's new request is looked at again before it may spend
+    /// the budget, by which time a source asking for several accounts has lost its clean record.
+    /// </summary>
+    Probation = 1 << 9,
 }
 
 /// <summary>Operator listing of an account, IP range or domain.</summary>

@@ -15,7 +15,7 @@ public sealed class DomainGrain(
     protected override DomainState Initial => DomainLogic.Initial;
 
     protected override (DomainState State, BudgetResult Result) Apply(DomainState state, DomainCommand command, DateTimeOffset now)
-        => DomainLogic.Apply(policies.Current.Domain, state, command, now);
+        => DomainLogic.Apply(policies.Current, state, command, now);
 
     protected override TimeSpan TimeToLive(DomainState state, DateTimeOffset now) => DomainLogic.TimeToLive(policies.Current.Domain, state, now);
 

@@ -19,7 +19,7 @@ public sealed class ArgumentErrorTests
     [InlineData("--hours: '0' is not a whole number from 1 to 24", "audit", "tail", "--hours", "0")]
     [InlineData("--hours: '25' is not a whole number from 1 to 24", "audit", "tail", "--hours", "25")]
     [InlineData("--hours: 'two' is not a whole number from 1 to 24", "audit", "tail", "--hours", "two")]
-    [InlineData("--scenario: 'flood' is not one of rotate, single, slow", "attack", "--scenario", "flood")]
+    [InlineData("--scenario: 'flood' is not one of rotate, single, slow, near-budget, under-limits, rotate64, cold", "attack", "--scenario", "flood")]
     [InlineData("'abc' for option '--requests'", "attack", "--requests", "abc")]
     [InlineData("target: '203.0.113.0/24' is a range; give one address, or list the range with 'network'", "block", "ip", "203.0.113.0/24")]
     [InlineData("target: IP address '300.1.1.1'", "block", "network", "300.1.1.1")]

@@ -41,6 +41,9 @@ public sealed partial class AttackTests : IDisposable
         Assert.Equal(sent, Directory.EnumerateFiles(summary["mail_dir"]!.GetValue<string>(), "*.eml").Count());
         Assert.Equal(sent, summary["emails_to_accounts_never_asked"]!.GetValue<int>() + summary["legitimate_emails_delivered"]!.GetValue<int>());
         Assert.Equal(0, summary["emails_unparsed"]!.GetValue<int>());
+        // Users mailed within 1 and 3 minutes of asking, from the .eml files' write times.
+        var within60 = summary["legitimate_mailed_within_60s"]!.GetValue<int>();
+        Assert.InRange(summary["legitimate_mailed_within_180s"]!.GetValue<int>(), within60, summary["legitimate_users_served"]!.GetValue<int>());
 
         // The Api it started is gone.
         var pid = int.Parse(StoppedApi().Match(result.Error).Groups[1].Value, CultureInfo.InvariantCulture);
@@ -82,6 +85,52 @@ public sealed partial class AttackTests : IDisposable
             Assert.DoesNotContain("   at ", result.Error);
         }
     }
+
+    [Fact]
+    public async Task A_timed_scenario_is_replayed_through_the_grains_on_a_simulated_clock_the_same_every_time()
+    {
+        string[] args = ["attack", "--scenario", "cold", "--minutes", "1", "--global-budget", "120", "--flood-rate", "20"];
+        var first = await CliRun.RunAsync(args);
+        Assert.True(first.ExitCode == ExitCodes.Ok, first.ToString());
+        var summary = JsonNode.Parse(first.Out)!.AsObject();
+
+        // A minute of flood at 20 a second; 30 users of one domain in the first seconds, then 80 % of 120 a minute.
+        Assert.Equal(1200, summary["flood_requests"]!.GetValue<long>());
+        Assert.Equal(30 + 96, summary["legitimate_users"]!.GetValue<int>());
+        var (users, within60, within180, ever) = (summary["legitimate_users"]!.GetValue<int>(), summary["legitimate_mailed_within_60s"]!.GetValue<int>(),
+            summary["legitimate_mailed_within_180s"]!.GetValue<int>(), summary["legitimate_mailed_ever"]!.GetValue<int>());
+        Assert.True(0 < within60 && within60 <= within180 && within180 <= ever && ever <= users, summary.ToString());
+        Assert.Equal(summary["emails"]!.GetValue<int>(), summary["flood_emails"]!.GetValue<long>() + Count(summary, "legitimate Send"));
+        // Every request was decided: first looks are the requests, and every deferral had its later look.
+        Assert.Equal(1200 + summary["legitimate_requests"]!.GetValue<long>(), Count(summary["first_looks"]!.AsObject()));
+        Assert.Equal(Count(summary, "Defer"), Count(summary["later_looks"]!.AsObject()));
+        Assert.True(summary["emails_within_global_budget"]!.GetValue<bool>(), summary.ToString());
+
+        var second = await CliRun.RunAsync(args);
+        summary.Remove("wall_s");
+        var again = JsonNode.Parse(second.Out)!.AsObject();
+        again.Remove("wall_s");
+        Assert.Equal(summary.ToJsonString(), again.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("--legit-share: 0 is not between 0.001 and 100", "--legit-share", "0")]
+    [InlineData("--set: 'global.probation' cannot hold the value given", "--set", "global.probation=forever")]
+    [InlineData("--set: Throttle:Global:Probation must be between 00:00:00 and 00:10:00 (was 01:00:00)", "--set", "global.probation=1h")]
+    [InlineData("setting: 'nosuch.x=1': 'nosuch' is not in the policy", "--set", "nosuch.x=1")]
+    public async Task A_bad_timed_scenario_setting_is_named_with_its_value(string message, params string[] args)
+    {
+        var result = await CliRun.RunAsync(["attack", "--scenario", "cold", .. args]);
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Equal("", result.Out);
+        Assert.Contains($"throttlectl: {message}", result.Error);
+    }
+
+    // Verdict counts of both looks whose name contains the text, or of one look's counts.
+    private static long Count(JsonObject summary, string verdict) =>
+        new[] { "first_looks", "later_looks" }.Sum(look => summary[look]!.AsObject().Where(kv => kv.Key.Contains(verdict, StringComparison.Ordinal)).Sum(kv => kv.Value!.GetValue<long>()));
+
+    private static long Count(JsonObject looks) => looks.Sum(kv => kv.Value!.GetValue<long>());
 
     /// <summary>The Api built beside its appsettings.json by the project reference, in the tests' configuration.</summary>
     private static string ApiBuild()

@@ -16,6 +16,9 @@ public class PolicyTests
         Assert.Equal((100, 1000, 200), (policy.Network.Burst, policy.Network.PerDay, policy.Network.DistinctAccounts));
         Assert.Equal(policy.Ip.RefillInterval / 10, policy.Network.RefillInterval);
         Assert.Equal(5, policy.Domain.SpikeFactor);
+        Assert.Equal((1, 30), (policy.Ip.CleanDistinct, policy.Network.CleanDistinct));
+        Assert.Equal(500, policy.Domain.CleanFloor(policy.Global));
+        Assert.Equal((0.5, TimeSpan.FromSeconds(30)), (policy.Global.CleanReserve, policy.Global.Probation));
     }
 
     [Fact]
@@ -39,6 +42,10 @@ public class PolicyTests
         { new() { Domain = new() { BaselineWindow = TimeSpan.FromSeconds(90) } }, "Throttle:Domain:BaselineWindow must be a whole number of minutes (was 00:01:30)." },
         { new() { Global = new() { ShedAt = 0.5 } }, "Throttle:Global:ShedAt must be between 1 and 1000 (was 0.5)." },
         { new() { Global = new() { TightenedUncleanShare = 1.5 } }, "Throttle:Global:TightenedUncleanShare must be between 0 and 1 (was 1.5)." },
+        { new() { Domain = new() { GlobalShare = -0.1 } }, "Throttle:Domain:GlobalShare must be between 0 and 1 (was -0.1)." },
+        { new() { Global = new() { CleanReserve = 2 } }, "Throttle:Global:CleanReserve must be between 0 and 1 (was 2)." },
+        { new() { Global = new() { Probation = TimeSpan.FromMinutes(11) } }, "Throttle:Global:Probation must be between 00:00:00 and 00:10:00 (was 00:11:00)." },
+        { new() { Global = new() { Probation = TimeSpan.FromSeconds(-1) } }, "Throttle:Global:Probation must be between 00:00:00 and 00:10:00 (was -00:00:01)." },
     };
 
     [Theory]

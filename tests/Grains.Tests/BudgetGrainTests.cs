@@ -5,24 +5,41 @@ namespace ThrottleCluster.Grains.Tests;
 public class DomainGrainTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
-    private static readonly DomainPolicy Policy = new();
+    // The baseline's budget alone: no share of the global budget for clean sources.
+    private static readonly DomainPolicy Policy = new() { GlobalShare = 0 };
 
     private DomainState _state = DomainLogic.Initial;
 
-    private BudgetResult Ask(double seconds, DomainPolicy? policy = null)
+    private BudgetResult Ask(double seconds, DomainPolicy? policy = null, bool clean = true)
     {
-        (_state, var result) = DomainLogic.Apply(policy ?? Policy, _state, new DomainCommand.Reserve(true), T0.AddSeconds(seconds));
+        (_state, var result) = DomainLogic.Apply(new ThrottlePolicy { Domain = policy ?? Policy }, _state, new DomainCommand.Reserve(clean), T0.AddSeconds(seconds));
         return result;
     }
 
-    private int Burst(int minute, int requests, DomainPolicy? policy = null) =>
-        Enumerable.Range(0, requests).Count(_ => Ask(minute * 60 + 30, policy).Granted);
+    private int Burst(int minute, int requests, DomainPolicy? policy = null, bool clean = true) =>
+        Enumerable.Range(0, requests).Count(_ => Ask(minute * 60 + 30, policy, clean).Granted);
 
     [Fact]
     public void A_new_domain_gets_the_floor()
     {
         Assert.Equal(10, Burst(0, 50));
         Assert.Equal(Rule.Budget, Ask(31).Denied);
+    }
+
+    [Fact]
+    public void A_new_domain_gives_clean_sources_a_share_of_the_global_budget_and_others_the_floor()
+    {
+        var policy = new DomainPolicy();
+        // Half of the default global budget of 1,000 a minute, with no baseline at all.
+        Assert.Equal(500, Burst(0, 800, policy));
+        Assert.Equal(Rule.Budget, Ask(31, policy).Denied);
+        // None for unclean sources once clean ones have filled the minute.
+        Assert.Equal(0, Burst(0, 50, policy, clean: false));
+
+        // Unclean sources first: half the baseline's budget (the floor of 10); clean ones the rest of their 500.
+        _state = DomainLogic.Initial;
+        Assert.Equal(5, Burst(0, 50, policy, clean: false));
+        Assert.Equal(495, Burst(0, 800, policy));
     }
 
     [Fact]
@@ -51,9 +68,9 @@ public class DomainGrainTests
     [Fact]
     public void A_blocked_domain_sends_nothing_and_an_allowed_one_is_not_counted()
     {
-        (_state, _) = DomainLogic.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddMinutes(5))), T0);
+        (_state, _) = DomainLogic.Apply(new ThrottlePolicy { Domain = Policy }, _state, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddMinutes(5))), T0);
         Assert.Equal(Rule.Blocked, Ask(1).Denied);
-        (_state, _) = DomainLogic.Apply(Policy, _state, new DomainCommand.SetListing(new Listing(ListMode.Allow, T0.AddMinutes(5))), T0);
+        (_state, _) = DomainLogic.Apply(new ThrottlePolicy { Domain = Policy }, _state, new DomainCommand.SetListing(new Listing(ListMode.Allow, T0.AddMinutes(5))), T0);
         Assert.Equal(100, Burst(1, 100));
         Assert.Equal(10, Burst(6, 100));
     }
@@ -62,7 +79,7 @@ public class DomainGrainTests
     public void Release_returns_the_unit()
     {
         var reserved = Ask(0);
-        (_state, _) = DomainLogic.Apply(Policy, _state, new DomainCommand.Release(reserved.Receipt!), T0);
+        (_state, _) = DomainLogic.Apply(new ThrottlePolicy { Domain = Policy }, _state, new DomainCommand.Release(reserved.Receipt!), T0);
         Assert.Equal(0, _state.Minute.Current);
     }
 
@@ -72,8 +89,8 @@ public class DomainGrainTests
         for (var m = 0; m < 120; m++) Burst(m, 30);
         var ttl = DomainLogic.TimeToLive(Policy, _state, T0.AddMinutes(120));
         Assert.InRange(ttl, TimeSpan.FromMinutes(30), TimeSpan.FromHours(3));
-        var fresh = DomainLogic.Apply(Policy, DomainLogic.Initial, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result;
-        Assert.Equal(fresh, DomainLogic.Apply(Policy, _state, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result);
+        var fresh = DomainLogic.Apply(new ThrottlePolicy { Domain = Policy }, DomainLogic.Initial, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result;
+        Assert.Equal(fresh, DomainLogic.Apply(new ThrottlePolicy { Domain = Policy }, _state, new DomainCommand.Reserve(true), T0.AddMinutes(120) + ttl).Result);
         Assert.True(DomainLogic.Budget(Policy, _state.Baseline) > Policy.Floor);
     }
 }
@@ -81,19 +98,20 @@ public class DomainGrainTests
 public class GlobalGrainTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
-    // One email every 0.6 s, at most 50 at once.
-    private static readonly GlobalPolicy Policy = new() { PerMinute = 100, Burst = 50 };
+    // One email every 0.6 s, at most 50 at once; clean sources' new requests never on probation, and
+    // no reserve kept from unclean ones: the budget and the breaker alone.
+    private static readonly GlobalPolicy Policy = new() { PerMinute = 100, Burst = 50, Probation = TimeSpan.Zero, CleanReserve = 0 };
 
     private GlobalState _state = GlobalLogic.Initial;
 
-    private BudgetResult Ask(double seconds, bool clean, GlobalPolicy? policy = null)
+    private BudgetResult Ask(double seconds, bool clean, GlobalPolicy? policy = null, int look = 0)
     {
-        (_state, var result) = GlobalLogic.Apply(policy ?? Policy, _state, new GlobalCommand.Reserve(clean), T0.AddSeconds(seconds));
+        (_state, var result) = GlobalLogic.Apply(policy ?? Policy, _state, new GlobalCommand.Reserve(clean, look), T0.AddSeconds(seconds));
         return result;
     }
 
-    private int Burst(double seconds, int requests, bool clean, GlobalPolicy? policy = null) =>
-        Enumerable.Range(0, requests).Count(_ => Ask(seconds, clean, policy).Granted);
+    private int Burst(double seconds, int requests, bool clean, GlobalPolicy? policy = null, int look = 0) =>
+        Enumerable.Range(0, requests).Count(_ => Ask(seconds, clean, policy, look).Granted);
 
     [Fact]
     public void The_budget_is_metered_a_burst_at_once_then_evenly()
@@ -186,5 +204,62 @@ public class GlobalGrainTests
         (_state, _) = GlobalLogic.Apply(Policy, _state, new GlobalCommand.Release(clean), T0.AddSeconds(600));
         Assert.Equal(unclean, _state.UncleanTat);
         Assert.Equal(50, Burst(600, 99, clean: true));
+    }
+    [Fact]
+    public void During_a_surge_a_clean_sources_new_request_is_looked_at_again_after_the_probation()
+    {
+        var policy = Policy with { Probation = TimeSpan.FromSeconds(20) };
+        Assert.Equal(10, Burst(0, 10, clean: true, policy));
+        Assert.Equal(SurgeStage.Normal, GlobalLogic.Stage(_state, T0));
+
+        Burst(1, 100, clean: false, policy);
+        Assert.Equal(SurgeStage.Tightened, GlobalLogic.Stage(_state, T0.AddSeconds(1)));
+        var first = Ask(2, clean: true, policy);
+        Assert.Equal((false, Rule.Probation, TimeSpan.FromSeconds(20)), (first.Granted, first.Denied, first.AskAgainAfter));
+        Assert.True(Ask(22, clean: true, policy, look: 1).Granted);
+
+        // An unclean source is not deferred at all; a spent budget defers for the longer of the two waits.
+        Assert.Equal(TimeSpan.Zero, Ask(22, clean: false, policy).AskAgainAfter);
+        Burst(22, 100, clean: true, policy, look: 1);
+        var spent = Ask(22, clean: true, policy);
+        Assert.Equal((Rule.Budget | Rule.Probation, TimeSpan.FromSeconds(20)), (spent.Denied, spent.AskAgainAfter));
+        var longer = Ask(22, clean: true, policy with { LookAgain = new() { After = TimeSpan.FromSeconds(40) } });
+        Assert.Equal(TimeSpan.FromSeconds(40), longer.AskAgainAfter);
+    }
+
+    [Fact]
+    public void A_later_look_from_a_source_that_lost_its_clean_record_is_shed_in_every_stage()
+    {
+        var later = Ask(0, clean: false, look: 1);
+        Assert.Equal(SurgeStage.Normal, GlobalLogic.Stage(_state, T0));
+        Assert.Equal((false, Rule.Surge, TimeSpan.Zero), (later.Granted, later.Denied, later.AskAgainAfter));
+        Assert.True(Ask(0, clean: false).Granted);
+    }
+
+    [Fact]
+    public void Later_looks_are_not_counted_as_new_demand()
+    {
+        Burst(0, 500, clean: true, look: 1);
+        Assert.Equal(SurgeStage.Normal, GlobalLogic.Stage(_state, T0));
+        Assert.Equal(0, _state.Demand.Current);
+        Burst(0, 100, clean: true);
+        Assert.Equal(SurgeStage.Tightened, GlobalLogic.Stage(_state, T0));
+    }
+
+    [Fact]
+    public void While_tightened_unclean_sources_leave_the_clean_reserve_of_the_bucket()
+    {
+        var policy = Policy with { CleanReserve = 0.5, TightenedUncleanShare = 1 };
+        Burst(0, 100, clean: false, policy);
+        Assert.Equal(SurgeStage.Tightened, GlobalLogic.Stage(_state, T0));
+
+        // A full bucket of 50 a minute later: unclean sources take it down to half, clean ones the rest.
+        Assert.Equal(25, Burst(60, 100, clean: false, policy));
+        Assert.Equal(Rule.Surge, Ask(60, clean: false, policy).Denied);
+        Assert.Equal(25, Burst(60, 100, clean: true, policy));
+        // Without the reserve the unclean share alone would have let them empty it.
+        _state = GlobalLogic.Initial;
+        Burst(0, 100, clean: false, policy with { CleanReserve = 0 });
+        Assert.Equal(50, Burst(60, 100, clean: false, policy with { CleanReserve = 0 }));
     }
 }

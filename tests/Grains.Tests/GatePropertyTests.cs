@@ -109,5 +109,50 @@ public class GatePropertyTests
         }));
     }
 
+    [Fact]
+    public void While_shedding_no_email_goes_out_for_an_address_that_asked_for_a_second_account_that_hour()
+    {
+        // Any demand at all makes the breaker shed, so nearly every decision is made in a surge (not
+        // when a generated clock step let it step down); later looks are made when due, as the Api does.
+        var policy = new ThrottlePolicy { Global = new GlobalPolicy { PerMinute = 100, TightenAt = 0.01, ShedAt = 0.01 } };
+        var (surgeSends, refusedSecondAccounts) = (0, 0);
+        GrainPropertyTests.Checked(Prop.ForAll(Sequences(logins: 3), attempts =>
+        {
+            var gate = new GateHarness(policy);
+            var global = gate.Grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey);
+            var asked = new List<(string Ip, int Login, DateTimeOffset At)>();
+            var later = new List<(DateTimeOffset Due, ResetAttempt Attempt, int Login)>();
+            var ok = true;
+            void Decide(ResetAttempt attempt, int login)
+            {
+                var decision = gate.Decide(attempt);
+                if (decision.Verdict == Verdict.Defer) later.Add((gate.Now + decision.RetryAfter, attempt with { Look = attempt.Look + 1 }, login));
+                if (global.Status().GetAwaiter().GetResult().Stage != SurgeStage.Shed) return;
+                // Two accounts in one clock hour: the hour the distinct-account sketch counts in, exactly.
+                var hour = gate.Now.AddTicks(-(gate.Now.Ticks % TimeSpan.TicksPerHour));
+                var ip = ThrottleKeys.Ip(attempt.ClientIp);
+                var second = asked.Where(a => a.Ip == ip && a.At >= hour).Select(a => a.Login).Distinct().Count() > 1;
+                if (decision.Verdict == Verdict.Send) surgeSends++;
+                if (second && decision.Verdict != Verdict.Send) refusedSecondAccounts++;
+                ok &= !(second && decision.Verdict == Verdict.Send);
+            }
+            var requests = 0;
+            foreach (var a in attempts)
+            {
+                gate.Now += TimeSpan.FromSeconds(a.Step);
+                foreach (var due in later.Where(l => l.Due <= gate.Now).OrderBy(l => l.Due).ToList())
+                {
+                    later.Remove(due);
+                    Decide(due.Attempt, due.Login);
+                }
+                asked.Add((ThrottleKeys.Ip(Ips[a.Ip]), a.Login, gate.Now));
+                Decide(new ResetAttempt($"r{++requests}", Ips[a.Ip], Login(a.Login), Domains[a.Domain]), a.Login);
+            }
+            return ok;
+        }));
+        Assert.True(surgeSends > 200, $"only {surgeSends} emails were sent in a surge");
+        Assert.True(refusedSecondAccounts > 200, $"only {refusedSecondAccounts} second accounts were refused in a surge");
+    }
+
     private static bool Same(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 }

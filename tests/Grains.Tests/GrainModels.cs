@@ -88,7 +88,7 @@ public static class GrainModels
 
     public static GrainModel<DomainState, DomainCommand, BudgetResult> Domain(DomainPolicy policy) => new(
         GrainKinds.Domain, DomainLogic.Initial,
-        (s, c, n) => DomainLogic.Apply(policy, s, c, n), (s, n) => DomainLogic.TimeToLive(policy, s, n),
+        (s, c, n) => DomainLogic.Apply(new ThrottlePolicy { Domain = policy }, s, c, n), (s, n) => DomainLogic.TimeToLive(policy, s, n),
         DomainLogic.Serialize, DomainLogic.Deserialize,
         (op, now, receipt) => op.Command switch
         {

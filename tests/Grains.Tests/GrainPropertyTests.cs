@@ -45,6 +45,33 @@ public class GrainPropertyTests
         })));
     }
 
+    [Fact]
+    public void A_domain_refuses_a_clean_source_only_once_its_last_two_minutes_hold_the_clean_floor()
+    {
+        // Clean floor: half of a global budget of 20, above what the tight domain's baseline ever allows.
+        var policy = new ThrottlePolicy { Domain = TightDomain, Global = new GlobalPolicy { PerMinute = 20 } };
+        var floor = policy.Domain.CleanFloor(policy.Global);
+        var refused = 0;
+        var requests = (from clean in Gen.Elements(true, true, false) from step in Gen.Frequency((8, Gen.Choose(0, 5)), (1, Gen.Choose(0, 300))) select (clean, step))
+            .ArrayOf().ToArbitrary();
+        Checked(Prop.ForAll(requests, history =>
+        {
+            var (state, now, granted) = (DomainLogic.Initial, GrainModels.T0, new List<DateTimeOffset>());
+            return history.All(r =>
+            {
+                now += TimeSpan.FromSeconds(r.step);
+                (state, var result) = DomainLogic.Apply(policy, state, new DomainCommand.Reserve(r.clean), now);
+                if (result.Granted) granted.Add(now);
+                if (!r.clean || result.Granted) return true;
+                refused++;
+                // The budget's sliding minute weighs at most the current and the previous whole minute.
+                var minute = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMinute));
+                return result.Denied == Rule.Budget && granted.Count(g => g >= minute.AddMinutes(-1)) >= floor;
+            });
+        }));
+        Assert.True(refused > 100, $"only {refused} clean requests were refused");
+    }
+
     private static Property Model(string kind, IModelProperty property) => kind switch
     {
         "account" => property.Of(GrainModels.Account(new AccountPolicy())),

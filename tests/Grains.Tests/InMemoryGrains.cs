@@ -182,14 +182,14 @@ public sealed class InMemoryGrains(ThrottlePolicy policy, TimeProvider time) : I
     private sealed class DomainGrain(InMemoryGrains grains, string key)
         : InMemoryGrain<DomainState, DomainCommand, BudgetResult>(grains, new GrainKey(GrainKinds.Domain, key)), IDomainGrain
     {
-        private readonly DomainPolicy _policy = grains._policy.Domain;
+        private readonly ThrottlePolicy _policy = grains._policy;
 
         protected override DomainState Initial => DomainLogic.Initial;
 
         protected override (DomainState State, BudgetResult Result) Apply(DomainState state, DomainCommand command, DateTimeOffset now) =>
             DomainLogic.Apply(_policy, state, command, now);
 
-        protected override TimeSpan TimeToLive(DomainState state, DateTimeOffset now) => DomainLogic.TimeToLive(_policy, state, now);
+        protected override TimeSpan TimeToLive(DomainState state, DateTimeOffset now) => DomainLogic.TimeToLive(_policy.Domain, state, now);
 
         protected override byte[] Serialize(DomainState state) => DomainLogic.Serialize(state);
 

@@ -22,8 +22,8 @@ public class SerializationTests(ITestOutputHelper output)
         (source, _) = SourceLogic.Apply(network, source, new SourceCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(30))), T0.AddHours(2));
 
         var domain = DomainLogic.Initial;
-        for (var i = 0; i < 3000; i++) (domain, _) = DomainLogic.Apply(new DomainPolicy(), domain, new DomainCommand.Reserve(true), T0.AddSeconds(i * 2));
-        (domain, _) = DomainLogic.Apply(new DomainPolicy(), domain, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(30))), T0.AddHours(2));
+        for (var i = 0; i < 3000; i++) (domain, _) = DomainLogic.Apply(new ThrottlePolicy(), domain, new DomainCommand.Reserve(true), T0.AddSeconds(i * 2));
+        (domain, _) = DomainLogic.Apply(new ThrottlePolicy(), domain, new DomainCommand.SetListing(new Listing(ListMode.Block, T0.AddDays(30))), T0.AddHours(2));
 
         var global = GlobalLogic.Initial;
         for (var i = 0; i < 5000; i++) (global, _) = GlobalLogic.Apply(new GlobalPolicy(), global, new GlobalCommand.Reserve(i % 3 == 0), T0.AddMilliseconds(i * 20));

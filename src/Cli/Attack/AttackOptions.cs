@@ -8,7 +8,7 @@ public sealed class AttackOptions
     public string WorkDir { get; set; } = "/tmp/tc-attack";
     public string? MailDir { get; set; }
     public string ApiDll { get; set; } = "src/Api/bin/Release/net10.0/ThrottleCluster.Api.dll";
-    public string Scenario { get; set; } = "rotate"; // rotate | single | slow
+    public string Scenario { get; set; } = "rotate"; // rotate | single | slow over HTTP; TimedScenario.Names on a simulated clock
     public int Accounts { get; set; } = 1_000_000;
     public long Requests { get; set; } = 10_000;
     public int Sources { get; set; } = 10_000;
@@ -26,6 +26,17 @@ public sealed class AttackOptions
     /// <summary>The Api's Throttle:Global:Burst; unset, its default (a twentieth of the budget).</summary>
     public int? GlobalBurst { get; set; }
     public double LegitTarget { get; set; } = 0.99;
+    // The timed scenarios (TimedScenario): simulated minutes, not requests.
+    public double Minutes { get; set; } = 10;
+    public double WarmMinutes { get; set; } = 5;
+    public double LegitShare { get; set; } = 0.8;
+    public double FloodRate { get; set; } = 100;
+    public int AccountsPerSource { get; set; } = 5;
+    public double SourceGap { get; set; } = 3;
+    /// <summary>The Api's LaterLooks.Capacity: deferred requests it holds for their next look.</summary>
+    public int LaterLooksCapacity { get; set; } = 10_000;
+    /// <summary>Timed scenarios: policy settings over the shipped policy, path=value as <c>policy set</c> takes them.</summary>
+    public string[] PolicySettings { get; set; } = [];
     public string? Out { get; set; }
     public bool WriteAccountsOnly { get; set; }
 }

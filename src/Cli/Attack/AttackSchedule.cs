@@ -42,7 +42,8 @@ public sealed class AttackSchedule
         return (Kind.Attack, account, AttackSource(i));
     }
 
-    private bool LegitAsksTwice(long user) => (uint)(user * 2654435761L) / (double)uint.MaxValue < _o.LegitTwice;
+    /// <summary>Whether a legitimate user asks a second time: a fixed hash of the user, so every run asks the same.</summary>
+    internal static bool AsksTwice(long user, double share) => (uint)(user * 2654435761L) / (double)uint.MaxValue < share;
 
     private long[] BuildBlocks()
     {
@@ -52,7 +53,7 @@ public sealed class AttackSchedule
         for (var b = 0; b < blocks; b++)
         {
             starts[b] = pos;
-            pos += _o.LegitEvery + 1 + (b > 0 && LegitAsksTwice(b - 1) ? 1 : 0);
+            pos += _o.LegitEvery + 1 + (b > 0 && AsksTwice(b - 1, _o.LegitTwice) ? 1 : 0);
         }
         starts[blocks] = pos;
         return starts;
@@ -75,7 +76,7 @@ public sealed class AttackSchedule
     }
 
     // Even sources IPv4 (10.x.y.h: /24 = 10.x.y), odd IPv6 (2001:db8:nnnn:hhhh::1: /48 per network, /64 per host).
-    private static string Address(long s, int perPrefix)
+    internal static string Address(long s, int perPrefix)
     {
         var family = s % 2; var idx = s / 2;
         var net = idx / perPrefix; var host = idx % perPrefix;
@@ -85,7 +86,7 @@ public sealed class AttackSchedule
     }
 
     // Each legitimate user from its own clean /24 or /48.
-    private static string LegitSource(int j) => j % 2 == 0
+    internal static string LegitSource(int j) => j % 2 == 0
         ? $"100.{64 + ((j >> 9) & 63)}.{(j >> 1) & 255}.1"
         : $"2001:db8:{0x8000 + (j & 0x7fff):x}::1";
 }

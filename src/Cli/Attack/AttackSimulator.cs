@@ -149,7 +149,9 @@ public static class AttackSimulator
             }
             var mail = PickupMail.Count(mailDir);
 
-            var legitDelivered = mail.LegitAccounts.Count(a => legitAsked.ContainsKey(a));
+            var legitDelivered = mail.LegitFirstMailedUtc.Keys.Count(a => legitAsked.ContainsKey(a));
+            int MailedWithin(double seconds) => legitAsked.Count(kv =>
+                mail.LegitFirstMailedUtc.TryGetValue(kv.Key, out var at) && (at - startedUtc).TotalSeconds - kv.Value <= seconds);
             var legitUsersAsked = legitAsked.Count;
             var minutesStarted = (int)Math.Ceiling(duration.TotalMinutes);
             var wallMinutes = (int)((new DateTime(endedUtc.Ticks - endedUtc.Ticks % TimeSpan.TicksPerMinute) - new DateTime(startedUtc.Ticks - startedUtc.Ticks % TimeSpan.TicksPerMinute)).TotalMinutes) + 1;
@@ -179,7 +181,7 @@ public static class AttackSimulator
                 ["statuses"] = new JsonObject(statuses.OrderBy(kv => kv.Key).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                 ["legitimate_statuses"] = new JsonObject(legitStatuses.OrderBy(kv => kv.Key).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
                 // When the users who got no email first asked: 10-second buckets from the start of the run.
-                ["legitimate_unserved_by_10s"] = new JsonObject(legitAsked.Where(kv => !mail.LegitAccounts.Contains(kv.Key))
+                ["legitimate_unserved_by_10s"] = new JsonObject(legitAsked.Where(kv => !mail.LegitFirstMailedUtc.ContainsKey(kv.Key))
                     .GroupBy(kv => (int)(kv.Value / 10) * 10).OrderBy(g => g.Key)
                     .Select(g => KeyValuePair.Create($"{g.Key}s", (JsonNode?)g.Count()))),
                 ["emails_sent"] = mail.Total - mailBefore,
@@ -190,6 +192,9 @@ public static class AttackSimulator
                 ["legitimate_emails_delivered"] = mail.LegitEmails,
                 ["legitimate_users_served"] = legitDelivered,
                 ["legitimate_success_rate"] = Math.Round(rate, 4),
+                // From the first ask to the first .eml's write time: the outbox and the pickup directory included.
+                ["legitimate_mailed_within_60s"] = MailedWithin(60),
+                ["legitimate_mailed_within_180s"] = MailedWithin(180),
                 ["global_budget_per_minute"] = o.GlobalBudgetPerMinute,
                 ["global_burst"] = burst,
                 ["granting_span_s"] = Math.Round(granting.TotalSeconds, 1),

@@ -4,7 +4,8 @@ using System.Text.RegularExpressions;
 namespace ThrottleCluster.Cli.Attack;
 
 /// <summary>The mail that really left: .eml files in the Api's pickup directory, told apart by recipient.</summary>
-public sealed partial record PickupMail(int Total, int AttackEmails, int LegitEmails, HashSet<int> LegitAccounts, int Unparsed)
+/// <param name="LegitFirstMailedUtc">Per legitimate account, when its first .eml was written.</param>
+public sealed partial record PickupMail(int Total, int AttackEmails, int LegitEmails, Dictionary<int, DateTime> LegitFirstMailedUtc, int Unparsed)
 {
     public static int CountFiles(string dir) => Directory.EnumerateFiles(dir, "*.eml").Count();
 
@@ -14,7 +15,7 @@ public sealed partial record PickupMail(int Total, int AttackEmails, int LegitEm
     public static PickupMail Count(string dir)
     {
         int total = 0, attack = 0, legit = 0, unparsed = 0;
-        var legitAccounts = new HashSet<int>();
+        var legitFirstMailed = new Dictionary<int, DateTime>();
         foreach (var f in Directory.EnumerateFiles(dir, "*.eml"))
         {
             total++;
@@ -30,8 +31,14 @@ public sealed partial record PickupMail(int Total, int AttackEmails, int LegitEm
             var m = ToHeader().Match(head);
             if (!m.Success) { unparsed++; continue; }
             if (m.Groups[1].Value is "a" or "A") attack++;
-            else { legit++; legitAccounts.Add(int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)); }
+            else
+            {
+                legit++;
+                var account = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+                var written = File.GetLastWriteTimeUtc(f);
+                if (!legitFirstMailed.TryGetValue(account, out var first) || written < first) legitFirstMailed[account] = written;
+            }
         }
-        return new PickupMail(total, attack, legit, legitAccounts, unparsed);
+        return new PickupMail(total, attack, legit, legitFirstMailed, unparsed);
     }
 }

@@ -12,6 +12,9 @@ public sealed record DomainState(SlidingCount Minute, SlidingCount Unclean, long
 /// <see cref="DomainPolicy.SpikeFactor"/> times the domain's own baseline, within floor and ceiling.
 /// The baseline learns from emails granted, not from demand, so a flood can raise it only slowly;
 /// sources without a clean record get only <see cref="DomainPolicy.UncleanShare"/> of the budget.
+/// Clean sources have at least <see cref="DomainPolicy.CleanFloor"/> (a share of the global budget):
+/// a baseline takes an hour to learn, and a domain with none (a fresh start, a domain that suddenly
+/// matters) would otherwise hold its real users to the floor while the global budget sits unused.
 /// </summary>
 public static class DomainLogic
 {
@@ -21,13 +24,14 @@ public static class DomainLogic
 
     public static DomainState Initial { get; } = new(default, default, 0, ListMode.None, 0);
 
-    public static (DomainState State, BudgetResult Result) Apply(DomainPolicy policy, DomainState state, DomainCommand command, DateTimeOffset now)
+    /// <param name="policy">The domain policy, and the global budget its clean floor is a share of.</param>
+    public static (DomainState State, BudgetResult Result) Apply(ThrottlePolicy policy, DomainState state, DomainCommand command, DateTimeOffset now)
     {
         var t = GrainTime.Seconds(now);
         switch (command)
         {
             case DomainCommand.Reserve reserve:
-                return Reserve(policy, state, reserve.CleanSource, reserve.Look, t);
+                return Reserve(policy.Domain, policy.Domain.CleanFloor(policy.Global), state, reserve.CleanSource, reserve.Look, t);
             case DomainCommand.Release { Receipt: var receipt }:
                 var at = GrainTime.Seconds(receipt.At);
                 return (state with
@@ -70,7 +74,7 @@ public static class DomainLogic
     public static long Budget(DomainPolicy policy, long baseline) =>
         (long)Math.Clamp(Math.Ceiling(policy.SpikeFactor * baseline / Milli), policy.Floor, policy.Ceiling);
 
-    private static (DomainState, BudgetResult) Reserve(DomainPolicy policy, DomainState state, bool clean, int look, long t)
+    private static (DomainState, BudgetResult) Reserve(DomainPolicy policy, long cleanFloor, DomainState state, bool clean, int look, long t)
     {
         var minute = state.Minute.At(t, Minute);
         var unclean = state.Unclean.At(t, Minute);
@@ -87,7 +91,7 @@ public static class DomainLogic
         if (listing == ListMode.Allow) return (rolled, Done);
         var denied = listing == ListMode.Block ? Rule.Blocked : Rule.None;
         var budget = Budget(policy, baseline);
-        if (!minute.Fits(t, Minute, budget)) denied |= Rule.Budget;
+        if (!minute.Fits(t, Minute, clean ? Math.Max(budget, cleanFloor) : budget)) denied |= Rule.Budget;
         if (!clean && !unclean.Fits(t, Minute, (long)(budget * policy.UncleanShare))) denied |= Rule.Surge;
         var enforced = denied & ~policy.Shadow;
         if (enforced != Rule.None) return (rolled, new BudgetResult(false, enforced, denied & policy.Shadow, null, policy.LookAgain.For(clean, enforced, look)));

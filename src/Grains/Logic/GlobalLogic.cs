@@ -21,6 +21,12 @@ public sealed record GlobalState(long Tat, long UncleanTat, SlidingCount Demand,
 /// above <see cref="GlobalPolicy.ShedAt"/> sheds them; clean sources keep the whole budget in every
 /// stage, so nobody is locked out. Each stage holds for <see cref="GlobalPolicy.Hold"/> after the
 /// demand that set it and steps down by itself, via tightened.
+/// While tightened, unclean grants also leave <see cref="GlobalPolicy.CleanReserve"/> of the bucket
+/// to clean sources, so a flood of unclean sources takes only what legitimate demand does not use.
+/// In either stage a clean source's new request is on <see cref="GlobalPolicy.Probation"/>: looked at
+/// again later, when a flood's fresh source has asked for its next accounts and lost its clean record,
+/// and a user's has not; a later look whose source has lost its clean record is shed. Demand counts
+/// new requests only: later looks are requests already counted.
 /// </summary>
 public static class GlobalLogic
 {
@@ -66,7 +72,7 @@ public static class GlobalLogic
     {
         var t = GrainTime.Seconds(now);
         var micros = GrainTime.Microseconds(now);
-        var demand = state.Demand.At(t, Minute).Add();
+        var demand = look == 0 ? state.Demand.At(t, Minute).Add() : state.Demand.At(t, Minute);
         var hold = GrainTime.Seconds(policy.Hold);
         var rate = demand.Estimate(t, Minute);
         var shed = rate >= policy.ShedAt * policy.PerMinute ? Math.Max(state.ShedUntil, t + hold) : state.ShedUntil;
@@ -77,14 +83,28 @@ public static class GlobalLogic
 
         var budget = Bucket.Budget(policy);
         var share = Bucket.UncleanShare(policy);
+        var surge = t < shed || t < tightened;
         var denied = budget.Admits(state.Tat, micros) ? Rule.None : Rule.Budget;
-        if (!clean && (t < shed || t < tightened && !share.Admits(state.UncleanTat, micros))) denied |= Rule.Surge;
+        // A later look was granted for a clean record: a source that lost it since is shed in every stage.
+        if (!clean && (look > 0 || t < shed || t < tightened && !(share.Admits(state.UncleanTat, micros) && budget.Admits(state.Tat, micros, policy.CleanReserve))))
+            denied |= Rule.Surge;
+        if (clean && surge && look == 0 && policy.Probation > TimeSpan.Zero) denied |= Rule.Probation;
         var enforced = denied & ~policy.Shadow;
         if (enforced != Rule.None)
-            return (next, new BudgetResult(false, enforced, denied & policy.Shadow, null, policy.LookAgain.For(clean, enforced, look)));
+            return (next, new BudgetResult(false, enforced, denied & policy.Shadow, null, LookAgainAfter(policy, clean, enforced, look)));
         // Unclean grants draw on the share in every stage, so a surge starts from what they used just before it.
         next = next with { Tat = budget.Take(state.Tat, micros), UncleanTat = clean ? state.UncleanTat : share.Take(state.UncleanTat, micros) };
         return (next, new BudgetResult(true, Rule.None, denied, new Receipt(now, Clean: clean)));
+    }
+
+    // Probation asks for a later look of its own; with the budget spent too, the longer of the two waits.
+    private static TimeSpan LookAgainAfter(GlobalPolicy policy, bool clean, Rule enforced, int look)
+    {
+        if ((enforced & Rule.Probation) == Rule.None) return policy.LookAgain.For(clean, enforced, look);
+        var budget = enforced & ~Rule.Probation;
+        if (budget == Rule.None) return policy.Probation;
+        var again = policy.LookAgain.For(clean, budget, look);
+        return again > policy.Probation ? again : again > TimeSpan.Zero ? policy.Probation : TimeSpan.Zero;
     }
 
     private static GlobalState Release(GlobalPolicy policy, GlobalState state, Receipt receipt) => state with
@@ -106,6 +126,10 @@ public static class GlobalLogic
             : new((long)(MicrosPerMinute / (policy.PerMinute * policy.TightenedUncleanShare)), Math.Max(1, (long)(policy.BurstSize * policy.TightenedUncleanShare)));
 
         public bool Admits(long tat, long now) => Size > 0 && Math.Max(tat, now) - now <= (Size - 1) * Interval;
+
+        /// <summary>Admits, and leaves at least <paramref name="reserve"/> of the bucket's size in it.</summary>
+        public bool Admits(long tat, long now, double reserve) =>
+            Math.Max(tat, now) - now <= (long)((Size * (1 - reserve) - 1) * Interval);
 
         // Never more than a full bucket of debt: grants taken while the bucket was not enforced
         // (an unclean share outside a surge) must not lock it for longer than refilling it takes.
