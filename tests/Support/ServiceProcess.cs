@@ -92,9 +92,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             // It exited between the check and the kill.
         }
-        process.Dispose();
-        _process = null;
-        StopWatchdog();
+        Forget(process);
     }
 
     /// <summary>
@@ -118,10 +116,15 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
         }
         var took = stopping.Elapsed;
-        process.Dispose();
+        Forget(process);
+        return took;
+    }
+
+    private void Forget(Process exited)
+    {
+        exited.Dispose();
         _process = null;
         StopWatchdog();
-        return took;
     }
 
     /// <summary>Starts the process again after <see cref="Kill"/> or <see cref="StopAsync"/>: same port, arguments and environment.</summary>
