@@ -57,6 +57,7 @@ public static class ResetFrontEndExtensions
         services.AddSingleton<ResetTokenService>();
         services.AddSingleton<AccountRedemption>();
         services.AddSingleton<ResetEmailComposer>();
+        services.AddSingleton<ResetMessageBuilder>();
 
         services.AddSingleton<OutboxStatistics>();
         services.TryAddSingleton<GateDecisionMetrics>();
