@@ -107,7 +107,7 @@ internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IVal
         => host is "localhost" || System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip);
 }
 
-internal sealed class OutboxOptionsValidator(IOptions<EmailOptions> email) : IValidateOptions<OutboxOptions>
+internal sealed partial class OutboxOptionsValidator(IOptions<EmailOptions> email) : IValidateOptions<OutboxOptions>
 {
     public ValidateOptionsResult Validate(string? name, OutboxOptions options)
     {
@@ -126,6 +126,12 @@ internal sealed class OutboxOptionsValidator(IOptions<EmailOptions> email) : IVa
         if (options.MaxDeadLetters is < 1 or > 10_000_000) failures.Add($"Outbox:MaxDeadLetters must be 1-10000000 (was {options.MaxDeadLetters}).");
         if (string.IsNullOrEmpty(options.KeyPrefix) || options.KeyPrefix.Length > 100 || options.KeyPrefix.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '{' or '}'))
             failures.Add($"Outbox:KeyPrefix must be 1-100 characters without white space or braces (was '{options.KeyPrefix}').");
+        // Azure queue names: 3-63 lowercase letters, digits and single hyphens; the longest suffix added is "-processing".
+        if (options.QueueName is not { Length: >= 3 and <= 52 } || !QueueNamePattern().IsMatch(options.QueueName))
+            failures.Add($"Outbox:QueueName must be 3-52 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (was '{options.QueueName}').");
         return Validation.Result(failures);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9](?:-?[a-z0-9]){2,51}$")]
+    private static partial System.Text.RegularExpressions.Regex QueueNamePattern();
 }
