@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace ThrottleCluster.Cli;
@@ -31,18 +30,7 @@ public static class OutboxCommand
             return ExitCodes.Ok;
         });
 
-        var max = new Option<int>("--max")
-        {
-            Description = "How many, newest first, 1 to 1000 (default 100)",
-            DefaultValueFactory = _ => 100,
-            CustomParser = result =>
-            {
-                var text = result.Tokens[0].Value;
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 1000) return value;
-                result.AddError($"--max: '{text}' is not a whole number from 1 to 1000");
-                return default;
-            },
-        };
+        var max = WholeNumberOption.Create("--max", "How many, newest first, 1 to 1000 (default 100)", 1, 1000, 100);
         var list = new Command("list", "The dead letters: job id, attempts, when requested, the recipient and the last error") { max };
         list.SetAction(async (parsed, ct) =>
         {

@@ -52,7 +52,8 @@ public sealed class SmtpTestServer : IAsyncDisposable
     /// <param name="authOptional">Also accept mail without AUTH.</param>
     /// <param name="noAuth">AUTH not offered at all; mail accepted without it.</param>
     /// <param name="socketTimeout">Idle connections closed by the server after this long.</param>
-    public static async Task<SmtpTestServer> StartAsync(bool implicitTls = false, bool authOptional = false, bool noAuth = false, TimeSpan? socketTimeout = null)
+    /// <param name="replyDelay">Each message stored, then accepted this much later.</param>
+    public static async Task<SmtpTestServer> StartAsync(bool implicitTls = false, bool authOptional = false, bool noAuth = false, TimeSpan? socketTimeout = null, TimeSpan? replyDelay = null)
     {
         var script = ScriptDirectory();
         await EnsureInstalledAsync(script);
@@ -72,10 +73,11 @@ public sealed class SmtpTestServer : IAsyncDisposable
             start.ArgumentList.Add(flag);
             start.ArgumentList.Add("1");
         }
-        if (socketTimeout is { } idle)
+        foreach (var (flag, value) in new[] { ("--socket-timeout", socketTimeout), ("--reply-delay", replyDelay) })
         {
-            start.ArgumentList.Add("--socket-timeout");
-            start.ArgumentList.Add(((long)idle.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (value is not { } milliseconds) continue;
+            start.ArgumentList.Add(flag);
+            start.ArgumentList.Add(((long)milliseconds.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         var process = Process.Start(start)!;
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();

@@ -4,8 +4,10 @@
 // written to --dir as <n>.eml with <n>.json beside it ({ user, secure, from, to }), so a test can
 // check that AUTH and TLS really happened.
 // --no-auth 1: AUTH not offered at all (mail accepted without it). --socket-timeout MS: idle
-// connections closed after MS. Each connection opened and closed is appended to connections.log.
-// Usage: node server.js --dir DIR --user U --password P --key KEY.pem --cert CERT.pem [--implicit-tls 1] [--auth-optional 1] [--no-auth 1] [--socket-timeout MS]
+// connections closed after MS. --reply-delay MS: each message is stored, then accepted MS later (a
+// client that dies meanwhile leaves a stored message it never saw accepted). Each connection opened
+// and closed is appended to connections.log.
+// Usage: node server.js --dir DIR --user U --password P --key KEY.pem --cert CERT.pem [--implicit-tls 1] [--auth-optional 1] [--no-auth 1] [--socket-timeout MS] [--reply-delay MS]
 // Prints "LISTENING <port>" once it listens on 127.0.0.1 (an ephemeral port unless --port is given).
 'use strict';
 const fs = require('fs');
@@ -60,7 +62,7 @@ const server = new SMTPServer({
       fs.writeFileSync(`${base}.eml.tmp`, Buffer.concat(chunks));
       fs.renameSync(`${base}.json.tmp`, `${base}.json`);
       fs.renameSync(`${base}.eml.tmp`, `${base}.eml`);
-      callback();
+      setTimeout(callback, Number(args['reply-delay'] || 0));
     });
   },
 });
