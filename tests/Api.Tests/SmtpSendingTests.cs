@@ -146,6 +146,7 @@ public sealed class SmtpSendingTests
         await Task.WhenAll(Enumerable.Range(0, 40).Select(n => Task.Run(() => sender.SendAsync(Email(n), default))));
         Assert.Equal(40, (await smtp.WaitForMessagesAsync(40)).Count);
         Assert.InRange(smtp.Connections().Opened, 1, 2);
+        Assert.DoesNotContain(SmtpTestServer.Password, sender.Destination); // what the start-up log says
         Assert.All(smtp.Messages(), m => Assert.Equal(SmtpTestServer.User, m.User));
     }
 
