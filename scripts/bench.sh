@@ -2,7 +2,7 @@
 # Benchmarks, load runs and the attack simulator: not part of the test command (they take minutes
 # and want a quiet machine). Everything runs on 127.0.0.1 and is bounded in count and time.
 # Usage: scripts/bench.sh micro | load [--seconds 5] | decisions [--engine garnet|memory]
-#        | flood-memory [--engine memory|garnet] | attack [--requests N ...]
+#        | flood-memory [--engine memory|garnet] | mail [--emails 2000] | attack [--requests N ...]
 # (see BENCHMARKS.md for every verb's options and the figures they produced).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -12,6 +12,7 @@ const string Usage = """
       decisions [--engine garnet|memory] [--in-flight 256] [--seconds 15] [--rate 2000] [--rate-seconds 20] [--out FILE]
       flood-memory [--engine memory|garnet] [--policy open|default] [--accounts 1000000] [--sources 10000]
                    [--domains 100] [--in-flight 500] [--collection-age 00:00:30] [--after-seconds S] [--out FILE]
+      mail [--emails 2000] [--rounds 3] [--connections 2] [--concurrency 4] [--out FILE]
     (the flood simulator against the Api is `throttlectl attack`, in src/Cli)
     """;
 
@@ -34,6 +35,8 @@ switch (verb)
         return await DecisionLoad.RunAsync(rest);
     case "flood-memory":
         return await FloodMemory.RunAsync(rest);
+    case "mail":
+        return await MailThroughput.RunAsync(rest);
     default:
         Console.Error.WriteLine(Usage);
         return 2;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace ThrottleCluster.Cli;
@@ -14,18 +13,7 @@ public static class AuditCommand
 
     public static Command Create(CliIo io, SiloOptions silo)
     {
-        var hours = new Option<int>("--hours")
-        {
-            Description = "How far back, 1 to 24 hours (default 1)",
-            DefaultValueFactory = _ => 1,
-            CustomParser = result =>
-            {
-                var text = result.Tokens[0].Value;
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 24) return value;
-                result.AddError($"--hours: '{text}' is not a whole number from 1 to 24");
-                return default;
-            },
-        };
+        var hours = WholeNumberOption.Create("--hours", "How far back, 1 to 24 hours (default 1)", 1, 24, 1);
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new entries until Ctrl+C" };
         var tail = new Command("tail", "Print the silo's audit entries") { hours, follow };
         tail.SetAction(async (parsed, ct) =>

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 
 namespace ThrottleCluster.Cli;
 
-/// <summary>Calls to one silo's admin API; every failure becomes a <see cref="SiloRefusedException"/> or a <see cref="UnreachableException"/>.</summary>
+/// <summary>Calls to one silo's (or Api's) admin API; every failure becomes a <see cref="SiloRefusedException"/> or a <see cref="UnreachableException"/>.</summary>
 public sealed class SiloClient : IDisposable
 {
     private const string ApiKeyHeader = "X-Api-Key";
@@ -14,9 +14,15 @@ public sealed class SiloClient : IDisposable
     private readonly HttpClient _http;
     private readonly string? _apiKey;
 
-    public SiloClient(Uri silo, string? apiKey)
+    private readonly string _host, _hint;
+
+    /// <param name="host">What answers, for messages: "silo" or "Api".</param>
+    /// <param name="hint">How to point at another one, for messages.</param>
+    public SiloClient(Uri silo, string? apiKey, string host = "silo", string hint = $"--silo or {SiloOptions.SiloVariable}")
     {
         Address = silo;
+        _host = host;
+        _hint = hint;
         _apiKey = apiKey;
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = silo, Timeout = CallTimeout };
     }
@@ -26,6 +32,8 @@ public sealed class SiloClient : IDisposable
     public Task<JsonNode> GetAsync(string pathAndQuery, CancellationToken ct) => SendAsync(HttpMethod.Get, pathAndQuery, null, ct);
 
     public Task<JsonNode> PutAsync(string path, JsonNode body, CancellationToken ct) => SendAsync(HttpMethod.Put, path, body, ct);
+
+    public Task<JsonNode> PostAsync(string path, JsonNode body, CancellationToken ct) => SendAsync(HttpMethod.Post, path, body, ct);
 
     private async Task<JsonNode> SendAsync(HttpMethod method, string pathAndQuery, JsonNode? body, CancellationToken ct)
     {
@@ -39,11 +47,11 @@ public sealed class SiloClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new UnreachableException($"cannot reach the silo at {Address} ({ex.Message}); is it running? Set --silo or {SiloOptions.SiloVariable}.");
+            throw new UnreachableException($"cannot reach the {_host} at {Address} ({ex.Message}); is it running? Set {_hint}.");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new UnreachableException($"the silo at {Address} did not answer within {CallTimeout.TotalSeconds:0} s.");
+            throw new UnreachableException($"the {_host} at {Address} did not answer within {CallTimeout.TotalSeconds:0} s.");
         }
         using (response)
         {
@@ -55,7 +63,7 @@ public sealed class SiloClient : IDisposable
             }
             catch (JsonException ex)
             {
-                throw new UnreachableException($"{Address} answered {method} {pathAndQuery} with something that is not JSON ({ex.Message}); is it a silo?");
+                throw new UnreachableException($"{Address} answered {method} {pathAndQuery} with something that is not JSON ({ex.Message}); is it a {_host}?");
             }
         }
     }
@@ -68,7 +76,7 @@ public sealed class SiloClient : IDisposable
             : (response.ReasonPhrase ?? "Error", text.Length == 0 ? null : text[..Math.Min(text.Length, 300)]);
         if (status == 401 && _apiKey is null)
             detail += $" (no --api-key given and {SiloOptions.ApiKeyVariable} is not set)";
-        return new SiloRefusedException(status, title, detail);
+        return new SiloRefusedException(status, title, detail, _host);
     }
 
     private static bool IsJson(MediaTypeHeaderValue? type) => type?.MediaType is { } media && media.EndsWith("json", StringComparison.OrdinalIgnoreCase);

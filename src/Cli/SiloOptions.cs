@@ -43,7 +43,13 @@ public sealed class SiloOptions
                 : (DefaultSilo, "--silo");
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new UsageException($"{source}: '{address}' is not an http(s) URL (e.g. {DefaultSilo})");
+        return new SiloClient(uri, ApiKeyOf(parsed));
+    }
+
+    /// <summary>The admin key from <c>--api-key</c> or the environment; null when neither gives one.</summary>
+    public string? ApiKeyOf(ParseResult parsed)
+    {
         var key = parsed.GetValue(ApiKey) ?? _io.Environment(ApiKeyVariable);
-        return new SiloClient(uri, string.IsNullOrEmpty(key) ? null : key);
+        return string.IsNullOrEmpty(key) ? null : key;
     }
 }

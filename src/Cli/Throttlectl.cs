@@ -33,7 +33,7 @@ public static class Throttlectl
         }
         catch (SiloRefusedException ex)
         {
-            await io.Error.WriteLineAsync($"throttlectl: the silo refused: {ex.Message}");
+            await io.Error.WriteLineAsync($"throttlectl: the {ex.Host} refused: {ex.Message}");
             return ExitCodes.Refused;
         }
         catch (UnreachableException ex)
@@ -55,7 +55,7 @@ public static class Throttlectl
     private static Command Root(CliIo io)
     {
         var silo = new SiloOptions(io);
-        var root = new Command("throttlectl", "Operate a ThrottleCluster through a silo's admin API, or flood an Api to test it")
+        var root = new Command("throttlectl", "Operate a ThrottleCluster through a silo's (or, for the outbox, an Api's) admin API, or flood an Api to test it")
         {
             new HelpOption(),
             new VersionOption(),
@@ -64,6 +64,7 @@ public static class Throttlectl
             GrainCommand.Create(io, silo),
             PolicyCommand.Create(io, silo),
             AuditCommand.Create(io, silo),
+            OutboxCommand.Create(io, silo),
             AttackCommand.Create(io),
         };
         foreach (var listing in ListingCommands.Create(io, silo)) root.Subcommands.Add(listing);

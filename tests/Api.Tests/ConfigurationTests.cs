@@ -24,6 +24,10 @@ public sealed class ConfigurationTests
     [InlineData("Email:ResetUrlTemplate", "https://app.example.com/reset", "Email:ResetUrlTemplate must be an absolute http or https URL containing {token} once (was 'https://app.example.com/reset')")]
     [InlineData("Email:ResetUrlTemplate", "javascript:alert({token})", "Email:ResetUrlTemplate")]
     [InlineData("Email:Smtp:From", "not an address", "Email:Smtp:From must be an email address such as 'Example <no-reply@example.com>' (was 'not an address')")]
+    [InlineData("Email:Smtp:Tls", "Sometimes", "'Sometimes'")]
+    [InlineData("Email:Smtp:Connections", "0", "Email:Smtp:Connections must be 1-32 (was 0)")]
+    [InlineData("Email:Smtp:TestOnlyTrustedCertificateThumbprint", "abc", "Email:Smtp:TestOnlyTrustedCertificateThumbprint must be a SHA-1 thumbprint of 40 hex digits (was 'abc')")]
+    [InlineData("Email:Dkim:Selector", "mail", "Email:Dkim:PrivateKeyFile must be set when Email:Dkim:Domain or Email:Dkim:Selector is (was empty)")]
     [InlineData("Email:PickupDirectory", null, "Email:Smtp:Host (send through SMTP) or Email:PickupDirectory (write .eml files) must be set")]
     [InlineData("Tokens:Lifetime", "00:00:10", "Tokens:Lifetime must be 00:01:00-1.00:00:00 (was 00:00:10)")]
     [InlineData("Outbox:MaxAttempts", "0", "Outbox:MaxAttempts must be 1-100 (was 0)")]
@@ -63,16 +67,35 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public async Task Smtp_credentials_are_refused_without_StartTls_to_a_remote_host()
+    public async Task Smtp_credentials_are_refused_without_TLS_to_a_remote_host()
     {
         var failure = await StartupFailure(new()
         {
             ["Email:Smtp:Host"] = "smtp.example.com",
-            ["Email:Smtp:StartTls"] = "false",
+            ["Email:Smtp:Tls"] = "None",
             ["Email:Smtp:User"] = "mailer",
             ["Email:Smtp:Password"] = "secret",
         });
-        Assert.Contains("Email:Smtp:StartTls must be true when Email:Smtp:User is set", failure);
+        Assert.Contains("Email:Smtp:Tls must be StartTls or Implicit when Email:Smtp:User is set, or the password crosses the network in clear (was None, host 'smtp.example.com')", failure);
+        Assert.DoesNotContain("secret", failure);
+    }
+
+    [Theory]
+    [InlineData("example.org", "Email:Dkim:Domain must be the domain of Email:Smtp:From or a parent of it, or receivers do not count the signature (was 'example.org', From is in 'example.com')")]
+    [InlineData("example.com", "Email:Dkim:PrivateKeyFile could not be read as a PEM RSA private key (was '")]
+    public async Task A_DKIM_configuration_that_cannot_sign_stops_startup_naming_the_key(string domain, string message)
+    {
+        var key = Path.Combine(Path.GetTempPath(), $"tc-dkim-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(key, "not a key");
+        try
+        {
+            var failure = await StartupFailure(new() { ["Email:Dkim:PrivateKeyFile"] = key, ["Email:Dkim:Domain"] = domain, ["Email:Dkim:Selector"] = "mail" });
+            Assert.Contains(message, failure);
+        }
+        finally
+        {
+            File.Delete(key);
+        }
     }
 
     [Fact]

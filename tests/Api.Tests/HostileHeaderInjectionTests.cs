@@ -129,8 +129,8 @@ public sealed class HostileHeaderInjectionTests
     {
         var fields = HeaderFields(raw);
         var names = fields.Select(f => f.Name.ToLowerInvariant()).ToList();
-        // SmtpClient's pickup format: its envelope lines, then the message's own headers.
-        string[] expected = ["x-sender", "x-receiver", "mime-version", "from", "to", "date", "subject", "auto-submitted", "content-type", "content-transfer-encoding"];
+        // The pickup format: the envelope lines, then the message's own headers.
+        string[] expected = ["x-sender", "x-receiver", "mime-version", "from", "to", "date", "subject", "message-id", "auto-submitted", "content-type", "content-transfer-encoding"];
         Assert.Equal(expected.Order(), names.Order());
         Assert.Equal(to, fields.Single(f => f.Name.Equals("To", StringComparison.OrdinalIgnoreCase)).Value);
         Assert.Equal(to, fields.Single(f => f.Name.Equals("X-Receiver", StringComparison.OrdinalIgnoreCase)).Value);

@@ -7,9 +7,8 @@ using ThrottleCluster.Hosting.Storage;
 namespace ThrottleCluster.Api.Tests;
 
 /// <summary>
-/// One contract for every outbox: FIFO claims, retries with backoff, dead letters after N attempts,
-/// recovery of jobs claimed too long ago, release on shutdown, exactly-once settling under
-/// concurrent workers. Run on memory, Garnet and Redis.
+/// One contract for every outbox, the parts that need no clock: FIFO claims, dead letters (capped,
+/// listed, replayed, purged), release on shutdown. Run on memory, Garnet, Redis and Azurite.
 /// </summary>
 public abstract class OutboxContractTests
 {
@@ -29,13 +28,10 @@ public abstract class OutboxContractTests
     protected abstract IOutbox Create();
 
     private IOutbox? _outbox;
-    private IOutbox Outbox => _outbox ??= Create();
-    private IOutboxMonitor Monitor => (IOutboxMonitor)Outbox;
+    protected IOutbox Outbox => _outbox ??= Create();
+    protected IOutboxMonitor Monitor => (IOutboxMonitor)Outbox;
 
-    private static ResetEmailJob Job(int n) => new($"job-{n}", $"acct-{n}", $"user{n}@example.com", DateTimeOffset.UnixEpoch.AddSeconds(n));
-
-    private static Task<int> Recover(IOutbox outbox)
-        => outbox is RedisOutbox redis ? redis.RecoverExpiredClaimsAsync(default) : outbox.MaintainAsync(default);
+    protected static ResetEmailJob Job(int n) => new($"job-{n}", $"acct-{n}", $"user{n}@example.com", DateTimeOffset.UnixEpoch.AddSeconds(n));
 
     [Fact]
     public async Task Jobs_are_claimed_oldest_first_and_completed()
@@ -55,6 +51,84 @@ public abstract class OutboxContractTests
         Assert.Equal(3, Statistics.Enqueued);
         Assert.Equal(2, Statistics.Sent);
     }
+
+    [Fact]
+    public async Task A_permanent_failure_is_dead_lettered_at_once()
+    {
+        await Outbox.EnqueueAsync(Job(1), default);
+        var lease = await Outbox.TryClaimAsync(default);
+        Assert.Equal(FailureOutcome.DeadLettered, await Outbox.FailAsync(lease!, "bad address", true, default));
+        Assert.Equal(new OutboxCounts(0, 0, 0, 1), await Monitor.GetCountsAsync(default));
+    }
+
+    [Fact]
+    public async Task The_dead_list_keeps_the_newest_within_its_cap_and_counts_what_it_drops()
+    {
+        for (var i = 1; i <= 5; i++)
+        {
+            await Outbox.EnqueueAsync(Job(i), default);
+            Assert.Equal(FailureOutcome.DeadLettered, await Outbox.FailAsync((await Outbox.TryClaimAsync(default))!, $"refused {i}", true, default));
+        }
+        Assert.Equal(new OutboxCounts(0, 0, 0, Options.MaxDeadLetters, 5 - Options.MaxDeadLetters), await Monitor.GetCountsAsync(default));
+        Assert.Equal(["job-5", "job-4"], (await Monitor.GetDeadLettersAsync(10, default)).Select(j => j.Id));
+        Assert.Equal(5, Statistics.DeadLettered);
+    }
+
+    [Fact]
+    public async Task A_released_job_goes_back_to_the_head_without_spending_an_attempt()
+    {
+        await Outbox.EnqueueAsync(Job(1), default);
+        await Outbox.EnqueueAsync(Job(2), default);
+        var lease = await Outbox.TryClaimAsync(default);
+        await Outbox.ReleaseAsync(lease!, default);
+        Assert.Equal(Job(1), (await Outbox.TryClaimAsync(default))!.Job);
+    }
+
+    [Fact]
+    public async Task Dead_letters_replayed_by_id_are_queued_again_with_their_attempts_reset()
+    {
+        for (var i = 1; i <= 2; i++)
+        {
+            await Outbox.EnqueueAsync(Job(i), default);
+            await Outbox.FailAsync((await Outbox.TryClaimAsync(default))!, $"refused {i}", true, default);
+        }
+        Assert.Equal(1, await Monitor.ReplayDeadLettersAsync(new HashSet<string> { "job-1", "job-404" }, default));
+        Assert.Equal(new OutboxCounts(1, 0, 0, 1), await Monitor.GetCountsAsync(default));
+        var replayed = await Outbox.TryClaimAsync(default);
+        Assert.Equal("job-1", replayed!.Job.Id);
+        Assert.Equal(0, replayed.Job.Attempts);
+        Assert.Contains("refused 1", replayed.Job.LastError);
+        Assert.Equal(["job-2"], (await Monitor.GetDeadLettersAsync(10, default)).Select(j => j.Id));
+        Assert.Equal(0, await Monitor.ReplayDeadLettersAsync(new HashSet<string> { "job-1" }, default)); // not dead twice
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_purged_by_id_or_all_at_once()
+    {
+        for (var i = 1; i <= 2; i++)
+        {
+            await Outbox.EnqueueAsync(Job(i), default);
+            await Outbox.FailAsync((await Outbox.TryClaimAsync(default))!, "refused", true, default);
+        }
+        await Outbox.EnqueueAsync(Job(3), default);
+        Assert.Equal(1, await Monitor.PurgeDeadLettersAsync(new HashSet<string> { "job-2" }, default));
+        Assert.Equal(["job-1"], (await Monitor.GetDeadLettersAsync(10, default)).Select(j => j.Id));
+        Assert.Equal(1, await Monitor.PurgeDeadLettersAsync(null, default));
+        Assert.Equal(new OutboxCounts(1, 0, 0, 0), await Monitor.GetCountsAsync(default)); // pending untouched
+        Assert.Equal(0, await Monitor.ReplayDeadLettersAsync(null, default));
+    }
+}
+
+/// <summary>
+/// The parts of the contract timed by the process's <see cref="TimeProvider"/> (a fake one here):
+/// retries with backoff, dead letters after N attempts, recovery of jobs claimed too long ago,
+/// exactly-once settling under concurrent workers. Memory and Redis lists; Azure Storage times
+/// visibility on the service's clock (<see cref="AzureQueueOutboxTests"/>).
+/// </summary>
+public abstract class ClockedOutboxContractTests : OutboxContractTests
+{
+    private static Task<int> Recover(IOutbox outbox)
+        => outbox is RedisOutbox redis ? redis.RecoverExpiredClaimsAsync(default) : outbox.MaintainAsync(default);
 
     [Fact]
     public async Task A_failed_job_waits_for_its_backoff_then_comes_back_with_its_attempt_count()
@@ -105,15 +179,6 @@ public abstract class OutboxContractTests
         Assert.Equal("failure 3", dead.LastError);
         Assert.Equal(1, Statistics.DeadLettered);
         Assert.Equal(2, Statistics.Retried);
-    }
-
-    [Fact]
-    public async Task A_permanent_failure_is_dead_lettered_at_once()
-    {
-        await Outbox.EnqueueAsync(Job(1), default);
-        var lease = await Outbox.TryClaimAsync(default);
-        Assert.Equal(FailureOutcome.DeadLettered, await Outbox.FailAsync(lease!, "bad address", true, default));
-        Assert.Equal(new OutboxCounts(0, 0, 0, 1), await Monitor.GetCountsAsync(default));
     }
 
     [Fact]
@@ -183,19 +248,6 @@ public abstract class OutboxContractTests
     }
 
     [Fact]
-    public async Task The_dead_list_keeps_the_newest_within_its_cap_and_counts_what_it_drops()
-    {
-        for (var i = 1; i <= 5; i++)
-        {
-            await Outbox.EnqueueAsync(Job(i), default);
-            Assert.Equal(FailureOutcome.DeadLettered, await Outbox.FailAsync((await Outbox.TryClaimAsync(default))!, $"refused {i}", true, default));
-        }
-        Assert.Equal(new OutboxCounts(0, 0, 0, Options.MaxDeadLetters, 5 - Options.MaxDeadLetters), await Monitor.GetCountsAsync(default));
-        Assert.Equal(["job-5", "job-4"], (await Monitor.GetDeadLettersAsync(10, default)).Select(j => j.Id));
-        Assert.Equal(5, Statistics.DeadLettered);
-    }
-
-    [Fact]
     public async Task A_slow_send_that_finishes_after_recovery_is_not_sent_twice()
     {
         await Outbox.EnqueueAsync(Job(1), default);
@@ -205,16 +257,6 @@ public abstract class OutboxContractTests
         await Outbox.CompleteAsync(slow!, default); // it did go out after all
         Assert.Null(await Outbox.TryClaimAsync(default));
         Assert.Equal(new OutboxCounts(0, 0, 0, 0), await Monitor.GetCountsAsync(default));
-    }
-
-    [Fact]
-    public async Task A_released_job_goes_back_to_the_head_without_spending_an_attempt()
-    {
-        await Outbox.EnqueueAsync(Job(1), default);
-        await Outbox.EnqueueAsync(Job(2), default);
-        var lease = await Outbox.TryClaimAsync(default);
-        await Outbox.ReleaseAsync(lease!, default);
-        Assert.Equal(Job(1), (await Outbox.TryClaimAsync(default))!.Job);
     }
 
     [Fact]
@@ -248,13 +290,13 @@ public abstract class OutboxContractTests
     }
 }
 
-public sealed class MemoryOutboxTests : OutboxContractTests
+public sealed class MemoryOutboxTests : ClockedOutboxContractTests
 {
     protected override IOutbox Create() => new MemoryOutbox(Microsoft.Extensions.Options.Options.Create(Options), Time, Statistics);
 }
 
 /// <summary>The contract on a real engine, through the process's kind of connection to it (<see cref="RedisEngine"/>).</summary>
-public abstract class RedisOutboxContractTests(RedisEngine engine) : OutboxContractTests
+public abstract class RedisOutboxContractTests(RedisEngine engine) : ClockedOutboxContractTests
 {
     private readonly string _prefix = $"test:{Guid.NewGuid():N}";
 

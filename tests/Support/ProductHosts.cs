@@ -34,8 +34,9 @@ public static class ProductHosts
         return StartAsync("silo", SiloProgram, LoopbackPort.Free(), withPorts);
     });
 
-    public static Task<ServiceProcess> StartApiAsync(IReadOnlyDictionary<string, string> settings)
-        => OnFreePortsAsync(() => StartAsync("api", ApiProgram, LoopbackPort.Free(), settings));
+    /// <param name="program">The Api's program: beside the tests by default, or an absolute path (its own build directory).</param>
+    public static Task<ServiceProcess> StartApiAsync(IReadOnlyDictionary<string, string> settings, string program = ApiProgram)
+        => OnFreePortsAsync(() => StartAsync("api", program, LoopbackPort.Free(), settings));
 
     /// <summary>
     /// A port is free only when looked at: another process (another test's host) may bind it before

@@ -1,4 +1,4 @@
-using System.Net.Mail;
+using MimeKit;
 using System.Text;
 
 namespace ThrottleCluster.Api.Accounts;
@@ -43,12 +43,13 @@ public static class AccountRules
         return IsPlainAddress(email) ? null : "the email is not a plain address (name@domain)";
     }
 
-    /// <summary>A bare address that MailAddress parses back to itself: no display name, comments or folding.</summary>
+    /// <summary>A bare address that MimeKit parses back to itself: no display name, comments, route or folding.</summary>
     public static bool IsPlainAddress(string value)
-        => MailAddress.TryCreate(value, out var address)
-           && string.IsNullOrEmpty(address.DisplayName)
+        => MailboxAddress.TryParse(ParserOptions.Default, value, out var address)
+           && string.IsNullOrEmpty(address.Name)
+           && address.Route.Count == 0
            && string.Equals(address.Address, value, StringComparison.Ordinal)
-           && address.Host.Length > 0 && address.User.Length > 0;
+           && address.LocalPart.Length > 0 && address.Domain.Length > 0;
 
     public static string Domain(string email) => email[(email.LastIndexOf('@') + 1)..].ToLowerInvariant();
 }

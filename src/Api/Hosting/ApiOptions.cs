@@ -1,4 +1,4 @@
-using System.Net.Mail;
+using MimeKit;
 using Microsoft.Extensions.Options;
 using ThrottleCluster.Api.Accounts;
 using ThrottleCluster.Api.Email;
@@ -41,7 +41,7 @@ internal sealed class ResetTokenOptionsValidator : IValidateOptions<ResetTokenOp
             : ValidateOptionsResult.Success;
 }
 
-internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {
@@ -62,22 +62,52 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             failures.Add($"Email:Smtp:Host must be a host name or address (was '{smtp.Host}').");
         if (smtp.Port is < 1 or > 65535)
             failures.Add($"Email:Smtp:Port must be 1-65535 (was {smtp.Port}).");
-        if (string.IsNullOrWhiteSpace(smtp.From) || !TextRules.IsPrintable(smtp.From) || !MailAddress.TryCreate(smtp.From, out _))
+        MailboxAddress? from = null;
+        if (string.IsNullOrWhiteSpace(smtp.From) || !TextRules.IsPrintable(smtp.From) || !MailboxAddress.TryParse(smtp.From, out from) || !from.Address.Contains('@'))
             failures.Add($"Email:Smtp:From must be an email address such as 'Example <no-reply@example.com>' (was '{smtp.From}').");
+        if (!Enum.IsDefined(smtp.Tls))
+            failures.Add($"Email:Smtp:Tls must be StartTls, Implicit or None (was '{smtp.Tls}').");
         if (!string.IsNullOrEmpty(smtp.User) && string.IsNullOrEmpty(smtp.Password))
             failures.Add("Email:Smtp:Password must be set when Email:Smtp:User is (was empty).");
-        if (!string.IsNullOrEmpty(smtp.User) && !smtp.StartTls && !IsLoopback(smtp.Host))
-            failures.Add($"Email:Smtp:StartTls must be true when Email:Smtp:User is set, or the password crosses the network in clear (was false, host '{smtp.Host}').");
+        if (!string.IsNullOrEmpty(smtp.User) && smtp.Tls == SmtpTls.None && !IsLoopback(smtp.Host))
+            failures.Add($"Email:Smtp:Tls must be StartTls or Implicit when Email:Smtp:User is set, or the password crosses the network in clear (was None, host '{smtp.Host}').");
         if (smtp.Timeout < TimeSpan.FromSeconds(1) || smtp.Timeout > TimeSpan.FromMinutes(5))
             failures.Add($"Email:Smtp:Timeout must be 00:00:01-00:05:00 (was {smtp.Timeout}).");
+        if (smtp.Connections is < 1 or > 32)
+            failures.Add($"Email:Smtp:Connections must be 1-32 (was {smtp.Connections}).");
+        if (!string.IsNullOrEmpty(smtp.TestOnlyTrustedCertificateThumbprint) && (smtp.TestOnlyTrustedCertificateThumbprint.Length != 40 || !smtp.TestOnlyTrustedCertificateThumbprint.All(Uri.IsHexDigit)))
+            failures.Add($"Email:Smtp:TestOnlyTrustedCertificateThumbprint must be a SHA-1 thumbprint of 40 hex digits (was '{smtp.TestOnlyTrustedCertificateThumbprint}').");
+        ValidateDkim(options.Dkim, from, failures);
         return Validation.Result(failures);
+    }
+
+    private void ValidateDkim(DkimOptions dkim, MailboxAddress? from, List<string> failures)
+    {
+        if (!dkim.IsConfigured) return;
+        var before = failures.Count;
+        if (string.IsNullOrWhiteSpace(dkim.PrivateKeyFile)) failures.Add("Email:Dkim:PrivateKeyFile must be set when Email:Dkim:Domain or Email:Dkim:Selector is (was empty).");
+        if (string.IsNullOrWhiteSpace(dkim.Domain) || Uri.CheckHostName(dkim.Domain) != UriHostNameType.Dns || !dkim.Domain.Contains('.'))
+            failures.Add($"Email:Dkim:Domain must be a domain name such as example.com (was '{dkim.Domain}').");
+        else if (from is not null && !from.Domain.Equals(dkim.Domain, StringComparison.OrdinalIgnoreCase) && !from.Domain.EndsWith("." + dkim.Domain, StringComparison.OrdinalIgnoreCase))
+            failures.Add($"Email:Dkim:Domain must be the domain of Email:Smtp:From or a parent of it, or receivers do not count the signature (was '{dkim.Domain}', From is in '{from.Domain}').");
+        if (string.IsNullOrWhiteSpace(dkim.Selector) || Uri.CheckHostName(dkim.Selector) != UriHostNameType.Dns)
+            failures.Add($"Email:Dkim:Selector must be a DNS label such as mail2026 (was '{dkim.Selector}').");
+        if (failures.Count > before) return;
+        try
+        {
+            ResetMessageBuilder.CreateSigner(dkim, environment);
+        }
+        catch (InvalidOperationException ex)
+        {
+            failures.Add(ex.Message);
+        }
     }
 
     private static bool IsLoopback(string? host)
         => host is "localhost" || System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip);
 }
 
-internal sealed class OutboxOptionsValidator(IOptions<EmailOptions> email) : IValidateOptions<OutboxOptions>
+internal sealed partial class OutboxOptionsValidator(IOptions<EmailOptions> email) : IValidateOptions<OutboxOptions>
 {
     public ValidateOptionsResult Validate(string? name, OutboxOptions options)
     {
@@ -96,6 +126,12 @@ internal sealed class OutboxOptionsValidator(IOptions<EmailOptions> email) : IVa
         if (options.MaxDeadLetters is < 1 or > 10_000_000) failures.Add($"Outbox:MaxDeadLetters must be 1-10000000 (was {options.MaxDeadLetters}).");
         if (string.IsNullOrEmpty(options.KeyPrefix) || options.KeyPrefix.Length > 100 || options.KeyPrefix.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '{' or '}'))
             failures.Add($"Outbox:KeyPrefix must be 1-100 characters without white space or braces (was '{options.KeyPrefix}').");
+        // Azure queue names: 3-63 lowercase letters, digits and single hyphens; the longest suffix added is "-processing".
+        if (options.QueueName is not { Length: >= 3 and <= 52 } || !QueueNamePattern().IsMatch(options.QueueName))
+            failures.Add($"Outbox:QueueName must be 3-52 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (was '{options.QueueName}').");
         return Validation.Result(failures);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9](?:-?[a-z0-9]){2,51}$")]
+    private static partial System.Text.RegularExpressions.Regex QueueNamePattern();
 }

@@ -57,6 +57,7 @@ public static class ResetFrontEndExtensions
         services.AddSingleton<ResetTokenService>();
         services.AddSingleton<AccountRedemption>();
         services.AddSingleton<ResetEmailComposer>();
+        services.AddSingleton<ResetMessageBuilder>();
 
         services.AddSingleton<OutboxStatistics>();
         services.TryAddSingleton<GateDecisionMetrics>();
@@ -72,8 +73,12 @@ public static class ResetFrontEndExtensions
             case ClusterProvider.Localhost:
                 services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<MemoryOutbox>(sp));
                 break;
+            case ClusterProvider.AzureStorage:
+                services.AddSingleton(_ => new Azure.Storage.Queues.QueueServiceClient(cluster.AzureStorage));
+                services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<AzureQueueOutbox>(sp));
+                break;
             default:
-                throw new InvalidOperationException($"{ClusterSettings.Section}:Provider={cluster.Provider}: the Api's outbox lives in the cluster's store, and is built for Redis (and memory, embedded) only so far.");
+                throw new InvalidOperationException($"{ClusterSettings.Section}:Provider={cluster.Provider}: the Api has no outbox for this provider.");
         }
         services.AddSingleton(sp => (IOutboxMonitor)sp.GetRequiredService<IOutbox>());
         services.AddSingleton<IEmailSender>(sp => string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp.Host)
@@ -89,7 +94,7 @@ public static class ResetFrontEndExtensions
         return services;
     }
 
-    /// <summary><c>/healthz</c>, <c>/metrics</c>, <c>/dashboard</c> and the password-reset endpoints.</summary>
+    /// <summary><c>/healthz</c>, <c>/metrics</c>, <c>/dashboard</c>, the password-reset endpoints and the outbox's admin endpoints.</summary>
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
         app.Services.GetRequiredService<GlobalStatusMetrics>(); // the breaker and budget on this /metrics too
@@ -98,6 +103,7 @@ public static class ResetFrontEndExtensions
         app.MapPrometheusMetrics();
         app.MapDashboard();
         app.MapPasswordResets();
+        app.MapOutboxAdmin();
         return app;
     }
 

@@ -66,7 +66,7 @@ public interface IOutbox
     Task WaitForWorkAsync(TimeSpan timeout, CancellationToken ct);
 }
 
-/// <summary>What operators see of the outbox (for /metrics and the admin API).</summary>
+/// <summary>What operators see of the outbox and do with it (for /metrics, the admin API and throttlectl).</summary>
 public interface IOutboxMonitor
 {
     Task<OutboxCounts> GetCountsAsync(CancellationToken ct);
@@ -76,6 +76,24 @@ public interface IOutboxMonitor
 
     /// <summary>This process's counters since start.</summary>
     OutboxStatistics Statistics { get; }
+
+    /// <summary>Queues the dead letters with these job ids (all when null) again, with their attempts reset.</summary>
+    /// <returns>How many were queued again.</returns>
+    Task<int> ReplayDeadLettersAsync(IReadOnlySet<string>? ids, CancellationToken ct);
+
+    /// <summary>Deletes the dead letters with these job ids (all when null).</summary>
+    /// <returns>How many were deleted.</returns>
+    Task<int> PurgeDeadLettersAsync(IReadOnlySet<string>? ids, CancellationToken ct);
+}
+
+/// <summary>Shared by the outboxes' dead-letter handling.</summary>
+internal static class DeadLetters
+{
+    /// <summary>Listed in place of an item that cannot be read (kept for operators, never sent).</summary>
+    public static readonly ResetEmailJob Unreadable = new("?", "?", "?", DateTimeOffset.MinValue, 0, "unreadable item");
+
+    /// <summary>A replayed dead letter starts its attempts again; why it died stays visible until it is sent.</summary>
+    public static ResetEmailJob Replayed(ResetEmailJob job) => job with { Attempts = 0, LastError = $"replayed by an operator; it had died after {job.Attempts} attempt(s): {job.LastError}" };
 }
 
 /// <param name="Pending">Waiting to be sent.</param>

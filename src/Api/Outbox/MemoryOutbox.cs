@@ -124,6 +124,43 @@ public sealed class MemoryOutbox(IOptions<OutboxOptions> options, TimeProvider t
         lock (_lock) return Task.FromResult<IReadOnlyList<ResetEmailJob>>(_dead.Take(Math.Max(0, max)).ToList());
     }
 
+    public Task<int> ReplayDeadLettersAsync(IReadOnlySet<string>? ids, CancellationToken ct)
+    {
+        var replayed = 0;
+        lock (_lock)
+        {
+            foreach (var job in TakeDead(ids))
+            {
+                _pending.AddLast(DeadLetters.Replayed(job));
+                replayed++;
+            }
+        }
+        if (replayed > 0) _signal.Set();
+        return Task.FromResult(replayed);
+    }
+
+    public Task<int> PurgeDeadLettersAsync(IReadOnlySet<string>? ids, CancellationToken ct)
+    {
+        lock (_lock) return Task.FromResult(TakeDead(ids).Count);
+    }
+
+    /// <summary>Removes and returns the chosen dead letters, oldest first. Under the lock.</summary>
+    private List<ResetEmailJob> TakeDead(IReadOnlySet<string>? ids)
+    {
+        var taken = new List<ResetEmailJob>();
+        for (var node = _dead.Last; node is not null;)
+        {
+            var previous = node.Previous;
+            if (ids is null || ids.Contains(node.Value.Id))
+            {
+                taken.Add(node.Value);
+                _dead.Remove(node);
+            }
+            node = previous;
+        }
+        return taken;
+    }
+
     /// <summary>Newest first, within <c>Outbox:MaxDeadLetters</c>; the oldest are dropped and counted. Under the lock.</summary>
     private void AddDead(ResetEmailJob job)
     {

@@ -37,6 +37,12 @@ public sealed class OutboxOptions
     /// <summary><c>Outbox:KeyPrefix</c>: Redis keys are <c>{prefix}:pending</c> etc., one hash slot (default <c>tc:outbox</c>).</summary>
     public string KeyPrefix { get; set; } = "tc:outbox";
 
+    /// <summary>
+    /// <c>Outbox:QueueName</c>: with <c>Cluster:Provider=AzureStorage</c>, the outbox is the Azure
+    /// Storage queues <c>{name}-pending</c>, <c>-processing</c>, <c>-delayed</c> and <c>-dead</c> (default <c>tc-outbox</c>).
+    /// </summary>
+    public string QueueName { get; set; } = "tc-outbox";
+
     /// <summary>The backoff after <paramref name="attempts"/> failures, with ±20 % jitter so retries of a burst spread out.</summary>
     public TimeSpan Backoff(int attempts, double random01)
     {

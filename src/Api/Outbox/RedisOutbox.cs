@@ -116,6 +116,13 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         return moved
         """;
 
+    // ARGV: item, item to queue ('' to only delete)
+    private const string TakeDeadScript = """
+        if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+        if ARGV[2] ~= '' then redis.call('LPUSH', KEYS[2], ARGV[2]) end
+        return 1
+        """;
+
     private const int BatchLimit = 500;
 
     private readonly IDatabase _database;
@@ -245,8 +252,35 @@ public sealed class RedisOutbox : IOutbox, IOutboxMonitor
         var items = await Db.ListRangeAsync(_dead, 0, max - 1).WaitAsync(ct).ConfigureAwait(false);
         var jobs = new List<ResetEmailJob>(items.Length);
         foreach (var item in items)
-            jobs.Add(Deserialize((byte[])item!) ?? new ResetEmailJob("?", "?", "?", DateTimeOffset.MinValue, 0, "unreadable item"));
+            jobs.Add(Deserialize((byte[])item!) ?? DeadLetters.Unreadable);
         return jobs;
+    }
+
+    public async Task<int> ReplayDeadLettersAsync(IReadOnlySet<string>? ids, CancellationToken ct)
+    {
+        var replayed = await TakeDeadAsync(ids, job => Serialize(DeadLetters.Replayed(job)), ct).ConfigureAwait(false);
+        if (replayed > 0) _signal.Set();
+        return replayed;
+    }
+
+    public Task<int> PurgeDeadLettersAsync(IReadOnlySet<string>? ids, CancellationToken ct) => TakeDeadAsync(ids, _ => [], ct);
+
+    /// <summary>
+    /// Each chosen dead letter leaves the dead list and, when <paramref name="requeue"/> gives bytes,
+    /// enters pending, in one script per item: two operators replaying at once queue it once.
+    /// </summary>
+    private async Task<int> TakeDeadAsync(IReadOnlySet<string>? ids, Func<ResetEmailJob, byte[]> requeue, CancellationToken ct)
+    {
+        var items = await Db.ListRangeAsync(_dead, 0, -1).WaitAsync(ct).ConfigureAwait(false);
+        var taken = 0;
+        foreach (var item in items)
+        {
+            var job = Deserialize((byte[])item!);
+            if (ids is not null && (job is null || !ids.Contains(job.Id))) continue;
+            var next = job is null ? [] : requeue(job);
+            taken += (int)(long)await Eval(TakeDeadScript, [_dead, _pending], [item, next], ct).ConfigureAwait(false);
+        }
+        return taken;
     }
 
     private IDatabase Db => _database;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -9,7 +8,8 @@ namespace ThrottleCluster.Api.Tests.Support;
 
 /// <summary>
 /// The npm smtp-server script in tests/Api.Tests/smtp on 127.0.0.1 (an ephemeral port): STARTTLS
-/// with a certificate made for this run, AUTH required, each message written to
+/// (or implicit TLS) with a self-signed certificate made for this run, AUTH required (or optional:
+/// a relay that also takes unauthenticated mail), each message written to
 /// <see cref="MessageDirectory"/> with the authenticated user beside it. Runs <c>npm ci</c> first
 /// if node_modules is missing. Killed by process id on dispose.
 /// </summary>
@@ -48,7 +48,12 @@ public sealed class SmtpTestServer : IAsyncDisposable
         throw new DirectoryNotFoundException("tests/Api.Tests/smtp not found above " + AppContext.BaseDirectory);
     }
 
-    public static async Task<SmtpTestServer> StartAsync()
+    /// <param name="implicitTls">TLS from the first byte (SMTPS) instead of STARTTLS.</param>
+    /// <param name="authOptional">Also accept mail without AUTH.</param>
+    /// <param name="noAuth">AUTH not offered at all; mail accepted without it.</param>
+    /// <param name="socketTimeout">Idle connections closed by the server after this long.</param>
+    /// <param name="replyDelay">Each message stored, then accepted this much later.</param>
+    public static async Task<SmtpTestServer> StartAsync(bool implicitTls = false, bool authOptional = false, bool noAuth = false, TimeSpan? socketTimeout = null, TimeSpan? replyDelay = null)
     {
         var script = ScriptDirectory();
         await EnsureInstalledAsync(script);
@@ -62,6 +67,18 @@ public sealed class SmtpTestServer : IAsyncDisposable
         var start = new ProcessStartInfo("node") { WorkingDirectory = script, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "server.js", "--dir", Path.Combine(directory, "messages"), "--user", User, "--password", Password, "--key", key, "--cert", cert })
             start.ArgumentList.Add(arg);
+        foreach (var (flag, on) in new[] { ("--implicit-tls", implicitTls), ("--auth-optional", authOptional), ("--no-auth", noAuth) })
+        {
+            if (!on) continue;
+            start.ArgumentList.Add(flag);
+            start.ArgumentList.Add("1");
+        }
+        foreach (var (flag, value) in new[] { ("--socket-timeout", socketTimeout), ("--reply-delay", replyDelay) })
+        {
+            if (value is not { } milliseconds) continue;
+            start.ArgumentList.Add(flag);
+            start.ArgumentList.Add(((long)milliseconds.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         var process = Process.Start(start)!;
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) errors.Enqueue(e.Data); };
@@ -113,17 +130,20 @@ public sealed class SmtpTestServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes SmtpClient (which validates through ServicePointManager) accept exactly this server's
-    /// certificate besides what the system already trusts. Test process only.
+    /// The Api's settings for this server: TLS as the server runs it, AUTH with <paramref name="password"/>,
+    /// and this run's self-signed certificate trusted through the test-only option.
     /// </summary>
-    public void TrustCertificate()
+    public Dictionary<string, string?> ApiSettings(string password = Password, bool implicitTls = false) => new()
     {
-        var thumbprint = Certificate.Thumbprint;
-#pragma warning disable SYSLIB0014 // SmtpClient's STARTTLS validates through ServicePointManager
-        ServicePointManager.ServerCertificateValidationCallback = (_, certificate, _, errors) =>
-            errors == SslPolicyErrors.None || certificate is not null && string.Equals(certificate.GetCertHashString(), thumbprint, StringComparison.OrdinalIgnoreCase);
-#pragma warning restore SYSLIB0014
-    }
+        ["Email:PickupDirectory"] = null,
+        ["Email:Smtp:Host"] = "127.0.0.1",
+        ["Email:Smtp:Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Email:Smtp:Tls"] = implicitTls ? "Implicit" : "StartTls",
+        ["Email:Smtp:User"] = User,
+        ["Email:Smtp:Password"] = password,
+        ["Email:Smtp:Timeout"] = "00:00:10",
+        ["Email:Smtp:TestOnlyTrustedCertificateThumbprint"] = Certificate.Thumbprint,
+    };
 
     public sealed record Received(string Eml, string? User, bool Secure, string? From, string[] To);
 
@@ -137,6 +157,15 @@ public sealed class SmtpTestServer : IAsyncDisposable
             return new Received(File.ReadAllText(eml), root.GetProperty("user").GetString(), root.GetProperty("secure").GetBoolean(),
                 root.GetProperty("from").GetString(), root.GetProperty("to").EnumerateArray().Select(t => t.GetString()!).ToArray());
         }).ToList();
+    }
+
+    /// <summary>Connections the server saw opened and closed.</summary>
+    public (int Opened, int Closed) Connections()
+    {
+        var log = Path.Combine(MessageDirectory, "connections.log");
+        if (!File.Exists(log)) return (0, 0);
+        var lines = File.ReadAllLines(log);
+        return (lines.Count(l => l.StartsWith("open ", StringComparison.Ordinal)), lines.Count(l => l.StartsWith("close ", StringComparison.Ordinal)));
     }
 
     public string AuthFailures()

@@ -106,7 +106,7 @@ public sealed class EndToEndCluster : IAsyncLifetime
                 ["Email:ResetUrlTemplate"] = ResetUrlTemplate,
                 ["Email:Smtp:Host"] = LoopbackPort.Host,
                 ["Email:Smtp:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
-                ["Email:Smtp:StartTls"] = "true",
+                ["Email:Smtp:Tls"] = "StartTls",
                 ["Email:Smtp:User"] = SmtpTestServer.User,
                 ["Email:Smtp:Password"] = SmtpTestServer.Password,
                 ["Email:Smtp:From"] = "Example <no-reply@example.com>",

@@ -72,7 +72,7 @@ public sealed class OutboxRig : IAsyncDisposable
             ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
             ["Email:Smtp:Host"] = LoopbackPort.Host,
             ["Email:Smtp:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
-            ["Email:Smtp:StartTls"] = "false",
+            ["Email:Smtp:Tls"] = "None",
             ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
             ["Outbox:KeyPrefix"] = KeyPrefix,
             ["Outbox:PollInterval"] = "00:00:00.05",

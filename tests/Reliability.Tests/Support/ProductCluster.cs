@@ -144,7 +144,7 @@ public sealed class ProductCluster : IAsyncDisposable
             ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
             ["Email:Smtp:Host"] = LoopbackPort.Host,
             ["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
-            ["Email:Smtp:StartTls"] = "false",
+            ["Email:Smtp:Tls"] = "None",
             ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
             ["Email:Smtp:Timeout"] = "00:00:10",
             ["Outbox:KeyPrefix"] = $"reliability:outbox:{Guid.NewGuid():N}",

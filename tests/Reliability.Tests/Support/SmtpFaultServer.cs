@@ -12,7 +12,7 @@ public enum SmtpFaultBehaviour
     /// <summary>Accepts every message at once.</summary>
     Accept,
 
-    /// <summary>Takes the connection and says nothing (a hung server): no message can arrive.</summary>
+    /// <summary>Says nothing more, on new connections and on those it already had (a hung server): no message can arrive.</summary>
     Silent,
 
     /// <summary>Stores the message when its data ends, then waits <see cref="SmtpFaultServer.Delay"/> before the 250 (a slow server whose reply comes too late).</summary>
@@ -140,16 +140,19 @@ public sealed class SmtpFaultServer : IAsyncDisposable
         await using var writer = new StreamWriter(stream, Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
         if (Behaviour == SmtpFaultBehaviour.Silent)
         {
-            // Hold the connection until the sender gives up or the sink stops.
-            while (await reader.ReadLineAsync(stop) is not null)
-            {
-            }
+            await HoldAsync(reader, stop);
             return;
         }
         await writer.WriteLineAsync("220 sink.test ESMTP");
         var recipients = new List<string>();
         while (await reader.ReadLineAsync(stop) is { } line)
         {
+            // A server that hangs hangs for the connections it already had too (senders reuse them).
+            if (Behaviour == SmtpFaultBehaviour.Silent)
+            {
+                await HoldAsync(reader, stop);
+                return;
+            }
             var verb = line.Split(' ', 2)[0].ToUpperInvariant();
             switch (verb)
             {
@@ -184,6 +187,14 @@ public sealed class SmtpFaultServer : IAsyncDisposable
                     await writer.WriteLineAsync("250 OK");
                     break;
             }
+        }
+    }
+
+    /// <summary>Holds the connection, answering nothing, until the sender gives up or the sink stops.</summary>
+    private static async Task HoldAsync(StreamReader reader, CancellationToken stop)
+    {
+        while (await reader.ReadLineAsync(stop) is not null)
+        {
         }
     }
 
