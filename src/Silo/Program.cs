@@ -10,7 +10,7 @@ var app = builder.Build();
 app.UseThrottleHttp();
 app.MapDecisionApi();
 app.MapHealth();
-app.MapPrometheusMetrics();
+app.MapMetrics();
 app.Run();
 
 /// <summary>The silo's entry point (public for WebApplicationFactory).</summary>

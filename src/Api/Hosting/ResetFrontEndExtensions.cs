@@ -53,7 +53,6 @@ public static class ResetFrontEndExtensions
                 sp.GetRequiredService<ILogger<FileAccountDirectory>>());
         });
 
-        services.TryAddSingleton(_ => new PrometheusMetrics());
         services.AddSingleton<ResetTokenService>();
         services.AddSingleton<AccountRedemption>();
         services.AddSingleton<ResetEmailComposer>();
@@ -61,7 +60,6 @@ public static class ResetFrontEndExtensions
         services.AddSingleton<OutboxStatistics>();
         services.TryAddSingleton<GateDecisionMetrics>();
         services.TryAddSingleton<ThrottledTargets>();
-        services.AddOtlpMetricExport();
         switch (cluster.Provider)
         {
             case ClusterProvider.Redis:
@@ -93,9 +91,8 @@ public static class ResetFrontEndExtensions
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
         app.Services.GetRequiredService<GlobalStatusMetrics>(); // the breaker and budget on this /metrics too
-        app.Services.GetRequiredService<PrometheusMetrics>(); // listen before the first request
         app.MapHealth();
-        app.MapPrometheusMetrics();
+        app.MapMetrics();
         app.MapDashboard();
         app.MapPasswordResets();
         return app;
