@@ -42,6 +42,7 @@ public static class DecisionApi
         services.AddHostedService(sp => sp.GetRequiredService<GlobalStatusMonitor>());
         services.AddSingleton<GlobalStatusMetrics>();
         services.AddHostTelemetry(configuration);
+        services.AddHealthChecks();
         services.TryAddSingleton(_ => ClientAddressResolver.FromConfiguration(configuration));
         return services;
     }

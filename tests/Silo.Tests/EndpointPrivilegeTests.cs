@@ -28,6 +28,8 @@ public sealed class EndpointPrivilegeTests
         ["POST /v1/decisions"] = "gateways ask for reset decisions",
         ["GET /v1/gateway/check"] = "nginx auth_request for every client",
         ["GET /healthz"] = "load balancers and orchestrators",
+        ["GET /healthz/live"] = "orchestrators: restart when it fails",
+        ["GET /healthz/ready"] = "load balancers and orchestrators: send traffic while it passes",
         ["GET /metrics"] = "Prometheus; aggregates without emails or addresses",
         ["POST /v1/password-resets"] = "users ask for a reset",
         ["POST /v1/password-resets/verify"] = "users redeem a reset token",

@@ -26,7 +26,13 @@ public sealed partial class HealthAndMetricsTests
         using var response = await client.GetAsync("/healthz");
         var health = await Http.OkJsonAsync(response);
         Assert.Equal("ok", health.GetProperty("status").GetString());
-        Assert.Equal("grain storage", Assert.Single(health.GetProperty("checks").EnumerateArray()).GetString());
+        Assert.Equal(["grain storage", "membership"], health.GetProperty("checks").EnumerateArray().Select(c => c.GetString()));
+        using var ready = await client.GetAsync("/healthz/ready");
+        Assert.Equal(health.ToString(), (await Http.OkJsonAsync(ready)).ToString());
+        using var live = await client.GetAsync("/healthz/live");
+        var liveness = await Http.OkJsonAsync(live);
+        Assert.Equal("ok", liveness.GetProperty("status").GetString());
+        Assert.Empty(liveness.GetProperty("checks").EnumerateArray());
     }
 
     [Fact]

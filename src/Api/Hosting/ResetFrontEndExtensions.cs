@@ -38,7 +38,7 @@ public static class ResetFrontEndExtensions
 
         services.AddSingleton<InProcessResetGate>();
         services.AddSingleton<IResetGate>(sp => ActivatorUtilities.CreateInstance<ObservedResetGate>(sp, sp.GetRequiredService<InProcessResetGate>()));
-        if (!cluster.IsEmbedded) services.AddSingleton<IHealthProbe, ClusterProbe>();
+        if (!cluster.IsEmbedded) services.AddReadinessCheck<ClusterProbe>("cluster");
 
         services.AddHttpClient(nameof(HttpAccountDirectory));
         services.AddSingleton<IAccountDirectory>(sp =>
@@ -65,7 +65,7 @@ public static class ResetFrontEndExtensions
             case ClusterProvider.Redis:
                 services.AddRedisEngine(cluster);
                 services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<RedisOutbox>(sp));
-                services.AddSingleton<IHealthProbe, RedisEngineProbe>();
+                services.AddReadinessCheck<RedisEngineProbe>("engine");
                 break;
             case ClusterProvider.Localhost:
                 services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<MemoryOutbox>(sp));
