@@ -31,6 +31,8 @@ public sealed class EndpointPrivilegeTests
         ["GET /healthz/live"] = "orchestrators: restart when it fails",
         ["GET /healthz/ready"] = "load balancers and orchestrators: send traffic while it passes",
         ["GET /metrics"] = "Prometheus; aggregates without emails or addresses",
+        ["GET /openapi/{documentName}.json"] = "the OpenAPI documents: paths and schemas, no data",
+        ["GET /scalar/{documentName?}"] = "the interactive page over those documents, mapped in Development only",
         ["POST /v1/password-resets"] = "users ask for a reset",
         ["POST /v1/password-resets/verify"] = "users redeem a reset token",
     };

@@ -20,6 +20,8 @@ public static class ApiHost
             builder.UseOrleansClient(client => client.UseThrottleClustering(cluster));
         builder.Services.AddDecisionApi(builder.Configuration, cluster, policies);
         builder.Services.AddResetFrontEnd(cluster);
+        // Embedded, this process is the cluster too: it serves the decision and admin APIs.
+        builder.Services.AddApiDocuments(cluster.IsEmbedded ? [ApiDocuments.Resets, ApiDocuments.Decisions, ApiDocuments.Admin] : [ApiDocuments.Resets]);
         return builder;
     }
 

@@ -95,6 +95,7 @@ public static class ResetFrontEndExtensions
         app.MapMetrics();
         app.MapDashboard();
         app.MapPasswordResets();
+        app.MapApiDocuments();
         return app;
     }
 
