@@ -120,7 +120,7 @@ public static class AdminEndpoints
             {
                 return GrainFailures.Unavailable(http.HttpContext, ex, "The policy could not be stored, so no silo applies it");
             }
-        }).Accepts<ThrottlePolicy>("application/json").Produces<PolicyResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        }).WithJsonBody<ThrottlePolicy>().Produces<PolicyResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         admin.MapGet("/audit", (string? hours, AuditTrail audit, ILocalSiloDetails silo) =>
         {

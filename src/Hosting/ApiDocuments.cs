@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
 namespace ThrottleCluster.Hosting;
@@ -25,6 +26,18 @@ public static class ApiDocuments
             services.AddOpenApi(document, options => options.ShouldInclude = description => description.GroupName == document);
         return services;
     }
+
+    /// <summary>
+    /// Documents a JSON request body of <typeparamref name="T"/> for an endpoint that reads its body
+    /// itself. Unlike <c>Accepts</c>, it leaves routing alone: a body of another media type still
+    /// reaches the endpoint, which answers it with its own 400.
+    /// </summary>
+    public static RouteHandlerBuilder WithJsonBody<T>(this RouteHandlerBuilder builder)
+        => builder.AddOpenApiOperationTransformer(async (operation, context, ct) => operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(T), null, ct) } },
+        });
 
     public static WebApplication MapApiDocuments(this WebApplication app)
     {

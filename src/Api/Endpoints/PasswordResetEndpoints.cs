@@ -44,10 +44,10 @@ public static class PasswordResetEndpoints
     {
         // Delegates over the context (the body is read here, see above), described for the resets document.
         endpoints.MapPost(ResetPath, (Func<HttpContext, Task>)RequestResetAsync).WithGroupName(ApiDocuments.Resets)
-            .Accepts<ResetRequestBody>("application/json").Produces<ResetAcceptedResponse>(StatusCodes.Status202Accepted)
+            .WithJsonBody<ResetRequestBody>().Produces<ResetAcceptedResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         endpoints.MapPost(VerifyPath, (Func<HttpContext, Task>)VerifyAsync).WithGroupName(ApiDocuments.Resets)
-            .Accepts<VerifyRequestBody>("application/json").Produces<VerifiedResponse>()
+            .WithJsonBody<VerifyRequestBody>().Produces<VerifiedResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
