@@ -59,6 +59,7 @@ public static class DecisionApi
         app.MapGatewayCheck();
         app.MapAdmin();
         app.MapServiceStatus();
+        app.MapThrottleDashboard();
         return app;
     }
 

@@ -20,7 +20,7 @@ namespace ThrottleCluster.Silo.Tests;
 public sealed class EndpointPrivilegeTests
 {
     /// <summary>The admin API and the service's status: operations and throttling state, for operators only.</summary>
-    private static readonly string[] PrivilegedPrefixes = ["/v1/admin/", ServiceStatusEndpoint.Path];
+    private static readonly string[] PrivilegedPrefixes = ["/v1/admin/", ServiceStatusEndpoint.Path, OrleansDashboard.Path];
 
     /// <summary>What anyone who reaches the port may call, and why.</summary>
     private static readonly Dictionary<string, string> Public = new(StringComparer.Ordinal)
@@ -37,7 +37,7 @@ public sealed class EndpointPrivilegeTests
         ["POST /v1/password-resets/verify"] = "users redeem a reset token",
     };
 
-    /// <summary>Behind <c>DashboardAccess</c>: the admin key when one is configured, open (aggregates only) without.</summary>
+    /// <summary>Behind <c>DashboardAccess</c>: the admin key when one is configured; without one, open in Development only.</summary>
     private static readonly HashSet<string> Dashboard = new(StringComparer.Ordinal) { "GET /dashboard", "GET /dashboard/data" };
 
     /// <summary>What each host must be found to map, so that a test seeing fewer endpoints cannot pass.</summary>

@@ -15,7 +15,7 @@ public static class ApiHost
         var cluster = ClusterSettings.Read(builder.Configuration);
         var policies = ThrottlePolicies.Read(builder.Configuration);
         if (cluster.IsEmbedded)
-            builder.UseOrleans(silo => silo.UseThrottleClustering(cluster).AddThrottleGrains(cluster, policies));
+            builder.UseOrleans(silo => silo.UseThrottleClustering(cluster).AddThrottleGrains(cluster, policies).AddThrottleDashboard(builder.Configuration));
         else
             builder.UseOrleansClient(client => client.UseThrottleClustering(cluster));
         builder.Services.AddDecisionApi(builder.Configuration, cluster, policies);
