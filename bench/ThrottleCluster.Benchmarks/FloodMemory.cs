@@ -83,7 +83,7 @@ public static class FloodMemory
         BenchReport.Log($"starting a silo ({engine} storage, account collection age {collectionAge})");
         using var meters = new OrleansMeters();
         await using var silo = await BenchSilo.StartAsync(configuration);
-        var gate = new ResetGate(silo.Grains, Convert.ToUInt64(BenchPolicy.AccountHashSecret, 16));
+        var gate = new ResetGate(silo.Grains, new GrainKeys(Convert.ToUInt64(BenchPolicy.AccountHashSecret, 16)));
         var clock = Stopwatch.StartNew();
         long decided = 0;
 

@@ -144,7 +144,7 @@ public static class LoadHarness
     {
         BenchReport.Log("starting an embedded silo (Cluster:Provider=Localhost, memory storage)");
         await using var silo = await BenchSilo.StartAsync(BenchPolicy.Open);
-        var gate = new ResetGate(silo.Grains, Convert.ToUInt64(BenchPolicy.AccountHashSecret, 16));
+        var gate = new ResetGate(silo.Grains, new GrainKeys(Convert.ToUInt64(BenchPolicy.AccountHashSecret, 16)));
         var verdicts = new ConcurrentDictionary<Verdict, long>();
         long sequence = 0;
         async Task Decide(long _)
