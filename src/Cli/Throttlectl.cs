@@ -64,6 +64,7 @@ public static class Throttlectl
             GrainCommand.Create(io, silo),
             PolicyCommand.Create(io, silo),
             AuditCommand.Create(io, silo),
+            ClusterCommand.Create(io, silo),
             AttackCommand.Create(io),
         };
         foreach (var listing in ListingCommands.Create(io, silo)) root.Subcommands.Add(listing);

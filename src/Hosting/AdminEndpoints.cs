@@ -43,6 +43,7 @@ public static class AdminEndpoints
         // Every admin endpoint: in the admin document, and 401/403 without the admin key (AdminApiKey).
         var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>().WithGroupName(ApiDocuments.Admin)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        admin.MapCluster();
 
         admin.MapGet("/grains/{kind}", async (string kind, string? key, IGrainFactory grains, GrainKeys keys, HttpContext http, CancellationToken ct) =>
         {

@@ -42,7 +42,7 @@ public sealed class EndpointPrivilegeTests
 
     /// <summary>What each host must be found to map, so that a test seeing fewer endpoints cannot pass.</summary>
     private static readonly string[] DecisionApiPrivileged =
-        ["GET /v1/admin/grains/{kind}", "PUT /v1/admin/lists", "GET /v1/admin/policy", "PUT /v1/admin/policy", "GET /v1/admin/audit", "GET /v1/status"];
+        ["GET /v1/admin/grains/{kind}", "PUT /v1/admin/lists", "GET /v1/admin/policy", "PUT /v1/admin/policy", "GET /v1/admin/audit", "GET /v1/admin/cluster", "GET /v1/status"];
 
     /// <summary>Route parameters filled in to make a request of a pattern.</summary>
     private static readonly Dictionary<string, string> SampleValues = new(StringComparer.Ordinal) { ["kind"] = "account" };
