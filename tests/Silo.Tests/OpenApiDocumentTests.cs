@@ -162,7 +162,8 @@ public sealed class OpenApiDocumentTests
     {
         var mapped = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} {e.RoutePattern.RawText}"))
-            .Where(name => !Undescribed.Contains(name))
+            // The Orleans Dashboard's page and the data its own script reads are Orleans', not an API of the product's.
+            .Where(name => !Undescribed.Contains(name) && !name.Contains(" " + OrleansDashboard.Path + "/", StringComparison.Ordinal))
             .ToHashSet(StringComparer.Ordinal);
         Assert.Equal(mapped.Order(StringComparer.Ordinal), operations.Keys.Order(StringComparer.Ordinal));
     }
