@@ -36,6 +36,13 @@ public static class HostTelemetry
         ["dotnet.timer.count"] = "dotnet.timers",
     };
 
+    /// <summary>
+    /// Kestrel's tags but its own listening address and port (<c>server.address</c>): the scrape
+    /// target already says which server, and <c>/metrics</c> shows no address.
+    /// </summary>
+    private static readonly string[] KestrelTags =
+        ["error.type", "network.protocol.name", "network.protocol.version", "network.transport", "network.type", "tls.protocol.version"];
+
     /// <summary>Idempotent: an Api hosting a silo registers it once however many parts ask.</summary>
     /// <exception cref="InvalidOperationException">An OTLP setting is invalid; the message names the key and the value.</exception>
     public static IServiceCollection AddHostTelemetry(this IServiceCollection services, IConfiguration configuration)
@@ -77,13 +84,6 @@ public static class HostTelemetry
             ? $"Orleans' {instrument.Name}{(instrument.Unit is "ms" ? ", in seconds" : "")}."
             : $"{instrument.Meter.Name}'s {instrument.Name}.";
     }
-
-    /// <summary>
-    /// Kestrel's tags but its own listening address and port (<c>server.address</c>): the scrape
-    /// target already says which server, and <c>/metrics</c> shows no address.
-    /// </summary>
-    private static readonly string[] KestrelTags =
-        ["error.type", "network.protocol.name", "network.protocol.version", "network.transport", "network.type", "tls.protocol.version"];
 
     private static MetricStreamConfiguration? View(Instrument instrument)
     {
