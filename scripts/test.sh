@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. First installs what the tests start and is missing here:
-# Redis, nginx, an SMTP sink and Chromium from Debian, and the Garnet tool from NuGet.
+# Redis, nginx, an SMTP sink, Chromium and Prometheus from Debian, and the Garnet tool from NuGet.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,6 +11,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # Debian's python, not a pyenv one on PATH: the SMTP tests run /usr/bin/python3 -m aiosmtpd.
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# A real Prometheus server scrapes the cluster, and promtool lints every host's /metrics.
+[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || missing+=(prometheus)
 # The SMTP test server is the npm smtp-server package.
 command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then

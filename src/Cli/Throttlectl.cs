@@ -65,6 +65,7 @@ public static class Throttlectl
             PolicyCommand.Create(io, silo),
             AuditCommand.Create(io, silo),
             OutboxCommand.Create(io, silo),
+            ClusterCommand.Create(io, silo),
             AttackCommand.Create(io),
         };
         foreach (var listing in ListingCommands.Create(io, silo)) root.Subcommands.Add(listing);

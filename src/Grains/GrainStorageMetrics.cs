@@ -13,7 +13,8 @@ internal static class GrainStorageMetrics
 
     private static readonly Meter Meter = new(MeterName);
     private static readonly Histogram<int> Batches = Meter.CreateHistogram<int>("tc.grain.batch_size", unit: "{call}",
-        description: "Calls applied together and persisted with one write, by grain kind.");
+        description: "Calls applied together and persisted with one write, by grain kind.",
+        tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096] });
     private static readonly Counter<long> Conflicts = Meter.CreateCounter<long>("tc.grain.write_conflicts",
         description: "Writes that lost their ETag to another activation and were re-read and re-applied, by grain kind.");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("tc.grain.failed_batches",

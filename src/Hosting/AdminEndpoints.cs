@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using ThrottleCluster.Grains;
 using ThrottleCluster.Grains.Abstractions;
 
@@ -9,11 +8,12 @@ namespace ThrottleCluster.Hosting;
 /// <summary>Body of <c>PUT /v1/admin/lists</c>: allow or block a target until a time; mode none lifts a listing.</summary>
 /// <param name="Scope">account, cidr (an address or range) or domain.</param>
 /// <param name="Target">The account login, address or CIDR range, or domain, as a user would type it.</param>
+/// <param name="Mode">Allow, Block, or None to lift a listing: required, so that a request that forgot it lifts nothing.</param>
 /// <param name="ExpiresInSeconds">How long the listing holds; listings always expire.</param>
 public sealed record ListingRequest(
     string? Scope,
     string? Target,
-    [property: JsonConverter(typeof(JsonStringEnumConverter<ListMode>))] ListMode Mode,
+    ListMode? Mode,
     long ExpiresInSeconds = 86_400);
 
 /// <summary>Answer of <c>GET /v1/admin/grains/{kind}</c>: a grain's stored state (see <see cref="GrainInspection"/>).</summary>
@@ -40,7 +40,10 @@ public static class AdminEndpoints
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>();
+        // Every admin endpoint: in the admin document, and 401/403 without the admin key (AdminApiKey).
+        var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>().WithGroupName(ApiDocuments.Admin)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        admin.MapCluster();
 
         admin.MapGet("/grains/{kind}", async (string kind, string? key, IGrainFactory grains, GrainKeys keys, HttpContext http, CancellationToken ct) =>
         {
@@ -66,14 +69,15 @@ public static class AdminEndpoints
             {
                 return GrainFailures.Unavailable(http, ex, "The grain's state could not be read");
             }
-        });
+        }).Produces<GrainInspectionResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         admin.MapPut("/lists", async (ListingRequest request, IGrainFactory grains, GrainKeys keys, AuditTrail audit, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
             if (request.ExpiresInSeconds <= 0 || request.ExpiresInSeconds > MaxListing.TotalSeconds)
                 return Problems.Invalid($"expiresInSeconds must be between 1 and {MaxListing.TotalSeconds:0} (was {request.ExpiresInSeconds}).");
             if (string.IsNullOrWhiteSpace(request.Target)) return Problems.Invalid("target is required.");
-            var listing = new Listing(request.Mode, time.GetUtcNow().AddSeconds(request.ExpiresInSeconds));
+            if (request.Mode is not { } mode) return Problems.Invalid("mode is required: Allow, Block or None.");
+            var listing = new Listing(mode, time.GetUtcNow().AddSeconds(request.ExpiresInSeconds));
             try
             {
                 var targets = await ApplyListingAsync(grains, keys, request.Scope, request.Target, listing);
@@ -88,9 +92,9 @@ public static class AdminEndpoints
             {
                 return GrainFailures.Unavailable(http, ex, "The listing could not be stored");
             }
-        });
+        }).Produces<ListingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        admin.MapGet("/policy", (ThrottlePolicyStore policies) => Results.Ok(policies.Current));
+        admin.MapGet("/policy", (ThrottlePolicyStore policies) => Results.Ok(policies.Current)).Produces<ThrottlePolicy>();
 
         admin.MapPut("/policy", async (HttpRequest http, LivePolicy live, CancellationToken ct) =>
         {
@@ -117,7 +121,7 @@ public static class AdminEndpoints
             {
                 return GrainFailures.Unavailable(http.HttpContext, ex, "The policy could not be stored, so no silo applies it");
             }
-        });
+        }).WithJsonBody<ThrottlePolicy>().Produces<PolicyResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         admin.MapGet("/audit", (string? hours, AuditTrail audit, ILocalSiloDetails silo) =>
         {
@@ -126,7 +130,7 @@ public static class AdminEndpoints
                 return Problems.Invalid($"hours must be a whole number from 1 to {MaxAuditHours} (was '{hours}').");
             var entries = audit.Since(audit.Now.AddHours(-span));
             return Results.Ok(new AuditResponse(silo.SiloAddress.ToString(), span, audit.Capacity, entries.Count, entries));
-        });
+        }).Produces<AuditResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
         return endpoints;
     }
 

@@ -3,9 +3,9 @@ using ThrottleCluster.Grains.Abstractions;
 namespace ThrottleCluster.Hosting;
 
 /// <summary>An Orleans client reaches a silo, which answers a grain call (the live policy's).</summary>
-public sealed class ClusterProbe(IGrainFactory grains) : IHealthProbe
+public sealed class ClusterProbe(IGrainFactory grains) : ReadinessCheck
 {
-    public string Name => "cluster";
+    protected override string Failure => "did not answer a grain call";
 
-    public Task CheckAsync(CancellationToken ct) => grains.GetGrain<IPolicyGrain>(IPolicyGrain.Key).Get();
+    protected override Task ProbeAsync(CancellationToken ct) => grains.GetGrain<IPolicyGrain>(IPolicyGrain.Key).Get();
 }

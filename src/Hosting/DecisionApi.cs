@@ -41,8 +41,8 @@ public static class DecisionApi
         services.AddSingleton<IGlobalStatus>(sp => sp.GetRequiredService<GlobalStatusMonitor>());
         services.AddHostedService(sp => sp.GetRequiredService<GlobalStatusMonitor>());
         services.AddSingleton<GlobalStatusMetrics>();
-        services.AddOtlpMetricExport();
-        services.TryAddSingleton(_ => new PrometheusMetrics());
+        services.AddHostTelemetry(configuration);
+        services.AddHealthChecks();
         services.TryAddSingleton(_ => ClientAddressResolver.FromConfiguration(configuration));
         return services;
     }
@@ -53,14 +53,13 @@ public static class DecisionApi
     /// </summary>
     public static WebApplication MapDecisionApi(this WebApplication app)
     {
-        // Listen from the start: measurements made before the first scrape would be lost.
-        app.Services.GetRequiredService<PrometheusMetrics>();
         app.Services.GetRequiredService<GlobalStatusMetrics>();
         app.Services.GetRequiredService<ClientAddressResolver>(); // a bad Network:TrustedProxies stops start-up here
         app.MapDecisions();
         app.MapGatewayCheck();
         app.MapAdmin();
         app.MapServiceStatus();
+        app.MapThrottleDashboard();
         return app;
     }
 

@@ -7,6 +7,8 @@ namespace ThrottleCluster.Hosting;
 /// <param name="RecipientDomain">Where the email would go; defaults to the login's domain, or a fixed placeholder for account ids.</param>
 /// <param name="RequestId">Optional caller id for the request, echoed back; one is made up when absent.</param>
 /// <param name="Look">For an attempt answered <c>Defer</c> before: how often (send the same request id again).</param>
+/// <param name="ClientIp">The address the reset request came from.</param>
+/// <param name="Login">The account id or email address a reset is asked for.</param>
 public sealed record DecisionRequest(string? ClientIp, string? Login, string? RecipientDomain = null, string? RequestId = null, int Look = 0);
 
 public sealed record DecisionResponse(
@@ -52,7 +54,8 @@ public static class DecisionEndpoints
                 // Fail closed: without a persisted decision the caller must not send.
                 return GrainFailures.Unavailable(http, ex, "No decision could be made");
             }
-        });
+        }).WithGroupName(ApiDocuments.Decisions).Produces<DecisionResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 

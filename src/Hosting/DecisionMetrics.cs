@@ -18,7 +18,8 @@ public sealed class DecisionMetrics : IDisposable
     {
         _decisions = _meter.CreateCounter<long>("tc.decisions", description: "Reset decisions by verdict.");
         _findings = _meter.CreateCounter<long>("tc.decision.rules", description: "Rules that denied (enforced) or would have denied (shadow), by scope.");
-        _duration = _meter.CreateHistogram<double>("tc.decision.duration", unit: "ms", description: "Time to decide, all grains included.");
+        _duration = _meter.CreateHistogram<double>("tc.decision.duration", unit: "s", description: "Time to decide, all grains included.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HostTelemetry.SecondsBuckets });
     }
 
     public void Record(ResetDecision decision, TimeSpan elapsed)
@@ -26,7 +27,7 @@ public sealed class DecisionMetrics : IDisposable
         var verdict = new KeyValuePair<string, object?>("verdict", decision.Verdict.ToString());
         _decisions.Add(1, verdict);
         Interlocked.Increment(ref _totals[(int)decision.Verdict]);
-        _duration.Record(elapsed.TotalMilliseconds, verdict);
+        _duration.Record(elapsed.TotalSeconds, verdict);
         Count(decision.Denied, "enforced");
         Count(decision.WouldDeny, "shadow");
     }

@@ -41,7 +41,8 @@ public static class GatewayEndpoints
             if (decision.Verdict != Verdict.RejectSource) return Results.NoContent();
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return Results.StatusCode(StatusCodes.Status429TooManyRequests);
-        });
+        }).WithGroupName(ApiDocuments.Decisions).Produces(StatusCodes.Status204NoContent).Produces(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 }

@@ -37,7 +37,8 @@ public static class ThrottleSiloConfiguration
             // Collection runs every quantum; each age must exceed it.
             options.CollectionQuantum = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, settings.AccountCollectionAge.Ticks / 2));
         });
-        services.AddSingleton<IHealthProbe, GrainStorageProbe>();
+        services.AddReadinessCheck<GrainStorageProbe>("grain storage");
+        services.AddReadinessCheck<MembershipCheck>("membership");
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GrainStorageStartup>();
         decorate ??= storage => storage;
         switch (settings.Provider)

@@ -119,7 +119,7 @@ public sealed class ConfigurationTests
         api.Settings.Remove("Email:ResetUrlTemplate");
         api.Settings.Remove("Email:Smtp:From");
         var client = api.CreateClient();
-        Assert.Equal("""{"status":"ok","checks":["grain storage"]}""", await client.GetStringAsync("/healthz"));
+        Assert.Equal("""{"status":"ok","checks":["grain storage","membership"]}""", await client.GetStringAsync("/healthz"));
         Assert.IsType<PickupDirectoryEmailSender>(api.Services.GetRequiredService<IEmailSender>());
         var answer = await client.PostAsJsonAsync("/v1/password-resets", new { login = "alice@example.com" });
         Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);

@@ -5,7 +5,7 @@ using ThrottleCluster.Dashboard.Tests.Support;
 
 namespace ThrottleCluster.Dashboard.Tests;
 
-/// <summary>With <c>Admin:ApiKey</c> set the dashboard and its data want the key (header or HTTP Basic password); without one they are open.</summary>
+/// <summary>With <c>Admin:ApiKey</c> set the dashboard and its data want the key (header or HTTP Basic password); without one they are closed outside Development.</summary>
 public sealed class DashboardAccessTests
 {
     private const string Key = "access-test-key-91ab";
@@ -30,11 +30,23 @@ public sealed class DashboardAccessTests
     }
 
     [Fact]
-    public async Task Without_an_admin_key_the_dashboard_is_open_and_the_page_may_only_talk_to_its_own_origin()
+    public async Task Without_an_admin_key_the_dashboard_is_closed_outside_development()
     {
         await using var api = DashboardApi.Start();
+        foreach (var path in new[] { "/dashboard", "/dashboard/data" })
+        {
+            using var closed = await api.Client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Forbidden, closed.StatusCode);
+            Assert.Equal("application/problem+json", closed.Content.Headers.ContentType?.MediaType);
+        }
+    }
 
-        using var page = await api.Client.GetAsync("/dashboard");
+    [Fact]
+    public async Task The_page_may_only_talk_to_its_own_origin()
+    {
+        await using var api = DashboardApi.Start(new Dictionary<string, string> { ["Admin:ApiKey"] = Key });
+
+        using var page = await StatusResponseAsync(api, "/dashboard");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         var policy = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
@@ -45,9 +57,16 @@ public sealed class DashboardAccessTests
         Assert.DoesNotContain("http://", html);
         Assert.DoesNotContain("https://", html);
 
-        using var data = await api.Client.GetAsync("/dashboard/data");
+        using var data = await StatusResponseAsync(api, "/dashboard/data");
         Assert.Equal(HttpStatusCode.OK, data.StatusCode);
         Assert.Equal("application/json", data.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static async Task<HttpResponseMessage> StatusResponseAsync(DashboardApi api, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-Api-Key", Key);
+        return await api.Client.SendAsync(request);
     }
 
     private static async Task<HttpStatusCode> StatusAsync(DashboardApi api, string path, Action<HttpRequestMessage> authenticate)

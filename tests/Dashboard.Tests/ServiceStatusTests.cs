@@ -84,6 +84,7 @@ public sealed class ServiceStatusTests
         {
             ["Outbox:KeyPrefix"] = $"status:outbox:{Guid.NewGuid():N}",
             ["Throttle:Global:PerMinute"] = "999",
+            [AdminApiKey.ConfigurationKey] = AdminKey, // the dashboard's data is for operators
         });
 
         // The first status is the baseline the Api's grants are counted from.
@@ -108,7 +109,13 @@ public sealed class ServiceStatusTests
     }
 
     private static async Task<JsonElement> GlobalAsync(DashboardApi api)
-        => JsonDocument.Parse(await api.Client.GetStringAsync("/dashboard/data")).RootElement.GetProperty("global").Clone();
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/data");
+        request.Headers.Add(AdminApiKey.Header, AdminKey);
+        using var response = await api.Client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("global").Clone();
+    }
 
     private static Task<HttpResponseMessage> GetStatusAsync(HttpClient http, string key)
     {

@@ -40,6 +40,10 @@ public sealed class EngineDownTests(ITestOutputHelper output)
         var outageTook = down.Elapsed;
         var siloHealth = await closedSilo.HealthAsync();
         var apiHealth = await api.HealthAsync();
+        var siloReadiness = await closedSilo.HealthAsync(HealthEndpoints.ReadyPath);
+        var apiReadiness = await api.HealthAsync(HealthEndpoints.ReadyPath);
+        var siloLiveness = await closedSilo.HealthAsync(HealthEndpoints.LivePath);
+        var apiLiveness = await api.HealthAsync(HealthEndpoints.LivePath);
         var closedCheck = await closedSilo.GatewayCheckAsync("10.30.0.1");
         var openCheck = await open.GatewayCheckAsync("10.30.0.2");
         var openDecision = await open.DecideAsync(ProductCluster.Email(0), "10.30.0.3");
@@ -52,6 +56,8 @@ public sealed class EngineDownTests(ITestOutputHelper output)
         var recovering = Stopwatch.StartNew();
         var unhealthyWhileReconnecting = await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         var recoveredAfter = recovering.Elapsed;
+        var siloReadinessBack = await closedSilo.HealthAsync(HealthEndpoints.ReadyPath);
+        var apiReadinessBack = await api.HealthAsync(HealthEndpoints.ReadyPath);
         // The restarted engine is itself cold (its first script is loaded, compiled and JIT-compiled):
         // a first write can fail closed, so an account the Api does not know asks until it is decided.
         var refusedWhileWarming = 0;
@@ -75,6 +81,15 @@ public sealed class EngineDownTests(ITestOutputHelper output)
         Assert.Contains("grain storage", siloHealth.Body);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, apiHealth.Status);
         Assert.Contains("engine", apiHealth.Body);
+        // Readiness is what /healthz always said; liveness holds (restarting a host would not bring Garnet back).
+        Assert.Equal((siloHealth.Status, siloHealth.Body), siloReadiness);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, apiReadiness.Status);
+        Assert.Matches("\"reason\":\"[^\"]*engine (did not answer|could not)", apiReadiness.Body);
+        Assert.Matches("\"reason\":\"grain storage (did not answer within 2 s|could not be read)\"", siloReadiness.Body);
+        Assert.Equal(HttpStatusCode.OK, siloLiveness.Status);
+        Assert.Equal(HttpStatusCode.OK, apiLiveness.Status);
+        Assert.Equal(HttpStatusCode.OK, siloReadinessBack.Status);
+        Assert.Equal(HttpStatusCode.OK, apiReadinessBack.Status);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, closedCheck);
         Assert.Equal(HttpStatusCode.NoContent, openCheck);
         Assert.True(openFailures >= 1, "The Open gateway let a request through without counting it.");

@@ -20,7 +20,7 @@ namespace ThrottleCluster.Silo.Tests;
 public sealed class EndpointPrivilegeTests
 {
     /// <summary>The admin API and the service's status: operations and throttling state, for operators only.</summary>
-    private static readonly string[] PrivilegedPrefixes = ["/v1/admin/", ServiceStatusEndpoint.Path];
+    private static readonly string[] PrivilegedPrefixes = ["/v1/admin/", ServiceStatusEndpoint.Path, OrleansDashboard.Path];
 
     /// <summary>What anyone who reaches the port may call, and why.</summary>
     private static readonly Dictionary<string, string> Public = new(StringComparer.Ordinal)
@@ -28,17 +28,21 @@ public sealed class EndpointPrivilegeTests
         ["POST /v1/decisions"] = "gateways ask for reset decisions",
         ["GET /v1/gateway/check"] = "nginx auth_request for every client",
         ["GET /healthz"] = "load balancers and orchestrators",
+        ["GET /healthz/live"] = "orchestrators: restart when it fails",
+        ["GET /healthz/ready"] = "load balancers and orchestrators: send traffic while it passes",
         ["GET /metrics"] = "Prometheus; aggregates without emails or addresses",
+        ["GET /openapi/{documentName}.json"] = "the OpenAPI documents: paths and schemas, no data",
+        ["GET /scalar/{documentName?}"] = "the interactive page over those documents, mapped in Development only",
         ["POST /v1/password-resets"] = "users ask for a reset",
         ["POST /v1/password-resets/verify"] = "users redeem a reset token",
     };
 
-    /// <summary>Behind <c>DashboardAccess</c>: the admin key when one is configured, open (aggregates only) without.</summary>
+    /// <summary>Behind <c>DashboardAccess</c>: the admin key when one is configured; without one, open in Development only.</summary>
     private static readonly HashSet<string> Dashboard = new(StringComparer.Ordinal) { "GET /dashboard", "GET /dashboard/data" };
 
     /// <summary>What each host must be found to map, so that a test seeing fewer endpoints cannot pass.</summary>
     private static readonly string[] DecisionApiPrivileged =
-        ["GET /v1/admin/grains/{kind}", "PUT /v1/admin/lists", "GET /v1/admin/policy", "PUT /v1/admin/policy", "GET /v1/admin/audit", "GET /v1/status"];
+        ["GET /v1/admin/grains/{kind}", "PUT /v1/admin/lists", "GET /v1/admin/policy", "PUT /v1/admin/policy", "GET /v1/admin/audit", "GET /v1/admin/cluster", "GET /v1/status"];
 
     /// <summary>Route parameters filled in to make a request of a pattern.</summary>
     private static readonly Dictionary<string, string> SampleValues = new(StringComparer.Ordinal) { ["kind"] = "account" };

@@ -26,7 +26,13 @@ public sealed partial class HealthAndMetricsTests
         using var response = await client.GetAsync("/healthz");
         var health = await Http.OkJsonAsync(response);
         Assert.Equal("ok", health.GetProperty("status").GetString());
-        Assert.Equal("grain storage", Assert.Single(health.GetProperty("checks").EnumerateArray()).GetString());
+        Assert.Equal(["grain storage", "membership"], health.GetProperty("checks").EnumerateArray().Select(c => c.GetString()));
+        using var ready = await client.GetAsync("/healthz/ready");
+        Assert.Equal(health.ToString(), (await Http.OkJsonAsync(ready)).ToString());
+        using var live = await client.GetAsync("/healthz/live");
+        var liveness = await Http.OkJsonAsync(live);
+        Assert.Equal("ok", liveness.GetProperty("status").GetString());
+        Assert.Empty(liveness.GetProperty("checks").EnumerateArray());
     }
 
     [Fact]
@@ -58,19 +64,26 @@ public sealed partial class HealthAndMetricsTests
         var text = await response.Content.ReadAsStringAsync();
 
         var families = ParsePrometheus(text);
-        Assert.Equal(verdicts["Send"], Sample(families, "tc_decisions_total", "verdict=\"Send\""));
-        Assert.Equal(verdicts["Suppress"], Sample(families, "tc_decisions_total", "verdict=\"Suppress\""));
-        Assert.Equal(verdicts["RejectSource"] + 1, Sample(families, "tc_decisions_total", "verdict=\"RejectSource\"")); // and the gateway check
+        const string decisions = "otel_scope_name=\"ThrottleCluster.Decisions\",";
+        Assert.Equal(verdicts["Send"], Sample(families, "tc_decisions_total", decisions + "verdict=\"Send\""));
+        Assert.Equal(verdicts["Suppress"], Sample(families, "tc_decisions_total", decisions + "verdict=\"Suppress\""));
+        Assert.Equal(verdicts["RejectSource"] + 1, Sample(families, "tc_decisions_total", decisions + "verdict=\"RejectSource\"")); // and the gateway check
         Assert.Equal("counter", families["tc_decisions_total"].Type);
-        Assert.Equal("histogram", families["tc_decision_duration_milliseconds"].Type);
-        Assert.True(Sample(families, "tc_decision_rules_total", "mode=\"enforced\",rule=\"Cooldown\",scope=\"account\"") >= 1, text);
-        Assert.True(Sample(families, "tc_decision_rules_total", "mode=\"enforced\",rule=\"Burst\",scope=\"ip\"") >= 2, text);
+        Assert.Equal("histogram", families["tc_decision_duration_seconds"].Type);
+        var decided = verdicts.Values.Sum() + 1;
+        Assert.Equal(verdicts["Send"], Sample(families, "tc_decision_duration_seconds_count", decisions + "verdict=\"Send\""));
+        Assert.Equal(decided, families["tc_decision_duration_seconds"].Samples.Where(s => s.Name == "tc_decision_duration_seconds_count").Sum(s => s.Value));
+        Assert.True(Sample(families, "tc_decision_rules_total", decisions + "mode=\"enforced\",rule=\"Cooldown\",scope=\"account\"") >= 1, text);
+        Assert.True(Sample(families, "tc_decision_rules_total", decisions + "mode=\"enforced\",rule=\"Burst\",scope=\"ip\"") >= 2, text);
         Assert.Equal("gauge", families["tc_global_breaker_stage"].Type);
+        // Orleans' own meters beside the product's.
+        Assert.Equal("counter", families["orleans_catalog_activation_created_total"].Type);
+        Assert.Equal("histogram", families["orleans_app_requests_latency_seconds"].Type);
 
         foreach (var secret in secrets) Assert.DoesNotContain(secret, text);
         foreach (var (_, family) in families)
         {
-            foreach (var (labels, _) in family.Samples)
+            foreach (var (_, labels, _) in family.Samples)
             {
                 Assert.DoesNotMatch(@"@|\d+\.\d+\.\d+\.\d+|[0-9a-f]{1,4}:[0-9a-f]{0,4}:", labels);
             }
@@ -89,7 +102,7 @@ public sealed partial class HealthAndMetricsTests
         }
     }
 
-    private sealed record Family(string Type, List<(string Labels, double Value)> Samples);
+    private sealed record Family(string Type, List<(string Name, string Labels, double Value)> Samples);
 
     /// <summary>
     /// Parses the Prometheus text exposition format strictly: HELP and TYPE at most once per family,
@@ -129,13 +142,16 @@ public sealed partial class HealthAndMetricsTests
             Assert.True(family is not null, $"sample {sample} before or without its TYPE line");
             Assert.True(series.Add(sample + "{" + labels + "}"), $"series {sample}{{{labels}}} twice");
             Assert.True(double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number) || value is "+Inf" or "-Inf" or "NaN", $"bad value in '{line}'");
-            families[family!].Samples.Add((labels, number));
+            families[family!].Samples.Add((sample, labels, number));
         }
         return families;
     }
 
     private static double Sample(Dictionary<string, Family> families, string name, string labels)
-        => Assert.Single(families[name].Samples, s => s.Labels == labels).Value;
+    {
+        var family = families.TryGetValue(name, out var exact) ? exact : families[name[..name.LastIndexOf('_')]];
+        return Assert.Single(family.Samples, s => s.Name == name && s.Labels == labels).Value;
+    }
 
     [GeneratedRegex("^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
     private static partial Regex MetricName();

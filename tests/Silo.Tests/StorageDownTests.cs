@@ -68,14 +68,21 @@ public sealed class StorageDownTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Healthz_says_why()
+    public async Task Healthz_and_readiness_say_why_and_liveness_holds()
     {
-        using var response = await Client.GetAsync("/healthz");
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"HTTP {(int)response.StatusCode}: {body}");
-        var health = JsonDocument.Parse(body).RootElement;
-        Assert.Equal("unavailable", health.GetProperty("status").GetString());
-        Assert.StartsWith("grain storage ", health.GetProperty("reason").GetString());
+        foreach (var path in new[] { "/healthz", "/healthz/ready" })
+        {
+            using var response = await Client.GetAsync(path);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{path}: HTTP {(int)response.StatusCode}: {body}");
+            var health = JsonDocument.Parse(body).RootElement;
+            Assert.Equal("unavailable", health.GetProperty("status").GetString());
+            // The check that failed, not the engine's error (that is in the log).
+            Assert.Matches("^grain storage (did not answer within 2 s|could not be read)$", health.GetProperty("reason").GetString());
+        }
+        // The process is alive: restarting it would not bring the store back.
+        using var live = await Client.GetAsync("/healthz/live");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 
     [Fact]

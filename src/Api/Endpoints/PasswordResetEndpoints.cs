@@ -14,6 +14,20 @@ namespace ThrottleCluster.Api.Endpoints;
 /// read and parsed here, not by model binding, so that every malformed input ends as the same
 /// kind of 400 problem+json and nothing about it can turn into a 500.
 /// </summary>
+/// <summary>Body of <c>POST /v1/password-resets</c>.</summary>
+/// <param name="Login">An account id or an email address.</param>
+public sealed record ResetRequestBody(string Login);
+
+/// <summary>Body of <c>POST /v1/password-resets/verify</c>.</summary>
+/// <param name="Token">The token from the reset email's link.</param>
+public sealed record VerifyRequestBody(string Token);
+
+/// <summary>The one answer to every accepted reset request.</summary>
+public sealed record ResetAcceptedResponse(string Status, string Message);
+
+/// <summary>A token redeemed: the account it was for.</summary>
+public sealed record VerifiedResponse(string AccountId);
+
 public static class PasswordResetEndpoints
 {
     public const string ResetPath = "/v1/password-resets";
@@ -21,14 +35,20 @@ public static class PasswordResetEndpoints
     public const int MaxLoginLength = 320;
 
     /// <summary>The one answer to every accepted reset request, whatever happened behind it.</summary>
-    public static readonly byte[] AcceptedBody = """{"status":"accepted","message":"If an account matches, an email is on its way."}"""u8.ToArray();
+    public static readonly byte[] AcceptedBody = JsonSerializer.SerializeToUtf8Bytes(
+        new ResetAcceptedResponse("accepted", "If an account matches, an email is on its way."), JsonSerializerOptions.Web);
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8, AllowDuplicateProperties = false };
 
     public static IEndpointRouteBuilder MapPasswordResets(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(ResetPath, RequestResetAsync);
-        endpoints.MapPost(VerifyPath, VerifyAsync);
+        // Delegates over the context (the body is read here, see above), described for the resets document.
+        endpoints.MapPost(ResetPath, (Func<HttpContext, Task>)RequestResetAsync).WithGroupName(ApiDocuments.Resets)
+            .WithJsonBody<ResetRequestBody>().Produces<ResetAcceptedResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        endpoints.MapPost(VerifyPath, (Func<HttpContext, Task>)VerifyAsync).WithGroupName(ApiDocuments.Resets)
+            .WithJsonBody<VerifyRequestBody>().Produces<VerifiedResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 
@@ -108,7 +128,7 @@ public static class PasswordResetEndpoints
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new { accountId }), context.RequestAborted);
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new VerifiedResponse(accountId), JsonSerializerOptions.Web), context.RequestAborted);
     }
 
     /// <summary>Why a login is malformed, or null. Independent of whether any account exists.</summary>

@@ -15,11 +15,13 @@ public static class ApiHost
         var cluster = ClusterSettings.Read(builder.Configuration);
         var policies = ThrottlePolicies.Read(builder.Configuration);
         if (cluster.IsEmbedded)
-            builder.UseOrleans(silo => silo.UseThrottleClustering(cluster).AddThrottleGrains(cluster, policies));
+            builder.UseOrleans(silo => silo.UseThrottleClustering(cluster).AddThrottleGrains(cluster, policies).AddThrottleDashboard(builder.Configuration));
         else
             builder.UseOrleansClient(client => client.UseThrottleClustering(cluster));
         builder.Services.AddDecisionApi(builder.Configuration, cluster, policies);
         builder.Services.AddResetFrontEnd(cluster);
+        // Embedded, this process is the cluster too: it serves the decision and admin APIs.
+        builder.Services.AddApiDocuments(cluster.IsEmbedded ? [ApiDocuments.Resets, ApiDocuments.Decisions, ApiDocuments.Admin] : [ApiDocuments.Resets]);
         return builder;
     }
 

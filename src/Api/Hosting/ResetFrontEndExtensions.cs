@@ -38,7 +38,7 @@ public static class ResetFrontEndExtensions
 
         services.AddSingleton<InProcessResetGate>();
         services.AddSingleton<IResetGate>(sp => ActivatorUtilities.CreateInstance<ObservedResetGate>(sp, sp.GetRequiredService<InProcessResetGate>()));
-        if (!cluster.IsEmbedded) services.AddSingleton<IHealthProbe, ClusterProbe>();
+        if (!cluster.IsEmbedded) services.AddReadinessCheck<ClusterProbe>("cluster");
 
         services.AddHttpClient(nameof(HttpAccountDirectory));
         services.AddSingleton<IAccountDirectory>(sp =>
@@ -53,7 +53,6 @@ public static class ResetFrontEndExtensions
                 sp.GetRequiredService<ILogger<FileAccountDirectory>>());
         });
 
-        services.TryAddSingleton(_ => new PrometheusMetrics());
         services.AddSingleton<ResetTokenService>();
         services.AddSingleton<AccountRedemption>();
         services.AddSingleton<ResetEmailComposer>();
@@ -62,13 +61,12 @@ public static class ResetFrontEndExtensions
         services.AddSingleton<OutboxStatistics>();
         services.TryAddSingleton<GateDecisionMetrics>();
         services.TryAddSingleton<ThrottledTargets>();
-        services.AddOtlpMetricExport();
         switch (cluster.Provider)
         {
             case ClusterProvider.Redis:
                 services.AddRedisEngine(cluster);
                 services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<RedisOutbox>(sp));
-                services.AddSingleton<IHealthProbe, RedisEngineProbe>();
+                services.AddReadinessCheck<RedisEngineProbe>("engine");
                 break;
             case ClusterProvider.Localhost:
                 services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<MemoryOutbox>(sp));
@@ -98,12 +96,12 @@ public static class ResetFrontEndExtensions
     public static WebApplication MapResetFrontEnd(this WebApplication app)
     {
         app.Services.GetRequiredService<GlobalStatusMetrics>(); // the breaker and budget on this /metrics too
-        app.Services.GetRequiredService<PrometheusMetrics>(); // listen before the first request
         app.MapHealth();
-        app.MapPrometheusMetrics();
+        app.MapMetrics();
         app.MapDashboard();
         app.MapPasswordResets();
         app.MapOutboxAdmin();
+        app.MapApiDocuments();
         return app;
     }
 

@@ -1,9 +1,9 @@
 namespace ThrottleCluster.Hosting.Storage;
 
 /// <summary>This process's <see cref="RedisEngine"/> answers a PING.</summary>
-public sealed class RedisEngineProbe(RedisEngine engine) : IHealthProbe
+public sealed class RedisEngineProbe(RedisEngine engine) : ReadinessCheck
 {
-    public string Name => "engine";
+    protected override string Failure => "did not answer a PING";
 
-    public Task CheckAsync(CancellationToken ct) => engine.Connection.GetDatabase().PingAsync();
+    protected override Task ProbeAsync(CancellationToken ct) => engine.Connection.GetDatabase().PingAsync();
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.EndToEnd.Tests.Support;
 
@@ -9,16 +9,15 @@ namespace ThrottleCluster.EndToEnd.Tests.Support;
 /// </summary>
 public sealed class DecisionCounter(HttpClient api)
 {
-    private const string Prefix = "tc_api_decisions_total{verdict=\"";
+    private const string VerdictLabel = "verdict=\"";
 
     public async Task<Snapshot> TakeAsync()
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var line in (await api.GetStringAsync("/metrics")).Split('\n'))
+        foreach (var (labels, value) in (await PrometheusText.ScrapeAsync(api)).Series("tc_api_decisions_total"))
         {
-            if (!line.StartsWith(Prefix, StringComparison.Ordinal)) continue;
-            var end = line.IndexOf('"', Prefix.Length);
-            counts[line[Prefix.Length..end]] = (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            Assert.StartsWith(VerdictLabel, labels);
+            counts[labels[VerdictLabel.Length..^1]] = (long)value;
         }
         return new Snapshot(counts);
     }

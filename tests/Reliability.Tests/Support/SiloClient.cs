@@ -28,11 +28,11 @@ public sealed class SiloClient(Uri silo, TimeSpan clientTimeout) : IDisposable
             return (response.StatusCode, response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<DecisionResponse>(Json) : null);
         });
 
-    /// <summary><c>GET /healthz</c>: the status and the body (which says why when it is 503).</summary>
-    public async Task<(HttpStatusCode? Status, string Body)> HealthAsync()
+    /// <summary><c>GET /healthz</c> (or <c>/healthz/ready</c>, <c>/healthz/live</c>): the status and the body (which says why when it is 503).</summary>
+    public async Task<(HttpStatusCode? Status, string Body)> HealthAsync(string path = HealthEndpoints.Path)
         => await CallAsync(async () =>
         {
-            using var response = await _http.GetAsync("/healthz");
+            using var response = await _http.GetAsync(path);
             return ((HttpStatusCode?)response.StatusCode, await response.Content.ReadAsStringAsync());
         });
 
