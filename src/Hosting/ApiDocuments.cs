@@ -23,8 +23,31 @@ public static class ApiDocuments
     public static IServiceCollection AddApiDocuments(this IServiceCollection services, params string[] documents)
     {
         foreach (var document in documents)
-            services.AddOpenApi(document, options => options.ShouldInclude = description => description.GroupName == document);
+        {
+            services.AddOpenApi(document, options =>
+            {
+                options.ShouldInclude = description => description.GroupName == document;
+                if (document == Admin) options.AddDocumentTransformer((openApi, _, _) => RequireAdminKey(openApi));
+            });
+        }
         return services;
+    }
+
+    /// <summary>Every admin operation needs the key in <see cref="AdminApiKey.Header"/>: declared once, so clients generated from the document send it.</summary>
+    private static Task RequireAdminKey(OpenApiDocument document)
+    {
+        const string scheme = "AdminApiKey";
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[scheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = AdminApiKey.Header,
+            Description = $"The configured {AdminApiKey.ConfigurationKey}.",
+        };
+        document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, document)] = [] }];
+        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -118,6 +118,22 @@ public sealed class OpenApiDocumentTests
         Assert.Contains("GET /v1/gateway/check 204", seen);
     }
 
+    [Fact]
+    public async Task The_admin_document_declares_the_admin_key_that_every_operation_needs()
+    {
+        await using var silo = new SiloFactory();
+        using var client = silo.CreateClient();
+        var root = JsonDocument.Parse(await client.GetStringAsync(ApiDocuments.PathOf(ApiDocuments.Admin))).RootElement;
+        var scheme = root.GetProperty("components").GetProperty("securitySchemes").GetProperty("AdminApiKey");
+        Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal(AdminApiKey.Header, scheme.GetProperty("name").GetString());
+        Assert.True(root.GetProperty("security").EnumerateArray().Single().TryGetProperty("AdminApiKey", out _));
+
+        var decisions = JsonDocument.Parse(await client.GetStringAsync(ApiDocuments.PathOf(ApiDocuments.Decisions))).RootElement;
+        Assert.False(decisions.TryGetProperty("security", out _), "the decision API takes no admin key");
+    }
+
     private sealed record Operation(string Document, string Method, string Path, IReadOnlyList<string> RequiredFields, IReadOnlyDictionary<string, IReadOnlyList<string>> Responses)
     {
         public string Name => $"{Method} {Path}";

@@ -20,8 +20,8 @@ public static class ApiHost
             builder.UseOrleansClient(client => client.UseThrottleClustering(cluster));
         builder.Services.AddDecisionApi(builder.Configuration, cluster, policies);
         builder.Services.AddResetFrontEnd(cluster);
-        // Embedded, this process is the cluster too: it serves the decision and admin APIs.
-        builder.Services.AddApiDocuments(cluster.IsEmbedded ? [ApiDocuments.Resets, ApiDocuments.Decisions, ApiDocuments.Admin] : [ApiDocuments.Resets]);
+        // Embedded, this process is the cluster too: it serves the decision API and all of the admin API, not only the outbox's.
+        builder.Services.AddApiDocuments(cluster.IsEmbedded ? [ApiDocuments.Resets, ApiDocuments.Decisions, ApiDocuments.Admin] : [ApiDocuments.Resets, ApiDocuments.Admin]);
         return builder;
     }
 

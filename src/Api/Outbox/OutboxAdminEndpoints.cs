@@ -25,29 +25,32 @@ public static class OutboxAdminEndpoints
 
     public static IEndpointRouteBuilder MapOutboxAdmin(this IEndpointRouteBuilder endpoints)
     {
-        var outbox = endpoints.MapGroup("/v1/admin/outbox").AddEndpointFilter<AdminApiKey>();
+        var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>().WithGroupName(ApiDocuments.Admin)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
-        outbox.MapGet("", async (IOutboxMonitor monitor, IOutbox store, CancellationToken ct) =>
+        admin.MapGet("/outbox", async (IOutboxMonitor monitor, IOutbox store, CancellationToken ct) =>
         {
             var s = monitor.Statistics;
             return Results.Ok(new OutboxStatus(StoreName(store), await monitor.GetCountsAsync(ct),
                 new OutboxProcessCounters(s.Enqueued, s.EnqueueFailed, s.Sent, s.Retried, s.DeadLettered, s.Recovered)));
-        });
+        }).Produces<OutboxStatus>();
 
-        outbox.MapGet("/dead", async (string? max, IOutboxMonitor monitor, CancellationToken ct) =>
+        admin.MapGet("/outbox/dead", async (string? max, IOutboxMonitor monitor, CancellationToken ct) =>
         {
             var limit = 100;
             if (max is not null && (!int.TryParse(max, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxListed))
                 return Problems.Invalid($"max must be a whole number from 1 to {MaxListed} (was '{max}').");
             var counts = await monitor.GetCountsAsync(ct);
             return Results.Ok(new DeadLetterList(counts.Dead, await monitor.GetDeadLettersAsync(limit, ct)));
-        });
+        }).Produces<DeadLetterList>().ProducesProblem(StatusCodes.Status400BadRequest);
 
-        outbox.MapPost("/dead/replay", (DeadLetterSelection? selection, IOutboxMonitor monitor, CancellationToken ct)
-            => ChangeAsync(selection, ids => monitor.ReplayDeadLettersAsync(ids, ct)));
+        admin.MapPost("/outbox/dead/replay", (DeadLetterSelection? selection, IOutboxMonitor monitor, CancellationToken ct)
+            => ChangeAsync(selection, ids => monitor.ReplayDeadLettersAsync(ids, ct)))
+            .Produces<DeadLetterChange>().ProducesProblem(StatusCodes.Status400BadRequest);
 
-        outbox.MapPost("/dead/purge", (DeadLetterSelection? selection, IOutboxMonitor monitor, CancellationToken ct)
-            => ChangeAsync(selection, ids => monitor.PurgeDeadLettersAsync(ids, ct)));
+        admin.MapPost("/outbox/dead/purge", (DeadLetterSelection? selection, IOutboxMonitor monitor, CancellationToken ct)
+            => ChangeAsync(selection, ids => monitor.PurgeDeadLettersAsync(ids, ct)))
+            .Produces<DeadLetterChange>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         return endpoints;
     }
