@@ -25,6 +25,7 @@ public sealed class ConfigurationTests
     [InlineData("Email:ResetUrlTemplate", "javascript:alert({token})", "Email:ResetUrlTemplate")]
     [InlineData("Email:Smtp:From", "not an address", "Email:Smtp:From must be an email address such as 'Example <no-reply@example.com>' (was 'not an address')")]
     [InlineData("Email:Smtp:Tls", "Sometimes", "'Sometimes'")]
+    [InlineData("Email:Smtp:StartTls", "false", "Email:Smtp:StartTls is not a setting: use Email:Smtp:Tls=StartTls, Implicit or None (was StartTls='false')")]
     [InlineData("Email:Smtp:Connections", "0", "Email:Smtp:Connections must be 1-32 (was 0)")]
     [InlineData("Email:Smtp:TestOnlyTrustedCertificateThumbprint", "abc", "Email:Smtp:TestOnlyTrustedCertificateThumbprint must be a SHA-1 thumbprint of 40 hex digits (was 'abc')")]
     [InlineData("Email:Dkim:Selector", "mail", "Email:Dkim:PrivateKeyFile must be set when Email:Dkim:Domain or Email:Dkim:Selector is (was empty)")]

@@ -41,7 +41,7 @@ internal sealed class ResetTokenOptionsValidator : IValidateOptions<ResetTokenOp
             : ValidateOptionsResult.Success;
 }
 
-internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IValidateOptions<EmailOptions>
+internal sealed class EmailOptionsValidator(IHostEnvironment environment, IConfiguration configuration) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {
@@ -65,6 +65,9 @@ internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IVal
         MailboxAddress? from = null;
         if (string.IsNullOrWhiteSpace(smtp.From) || !TextRules.IsPrintable(smtp.From) || !MailboxAddress.TryParse(smtp.From, out from) || !from.Address.Contains('@'))
             failures.Add($"Email:Smtp:From must be an email address such as 'Example <no-reply@example.com>' (was '{smtp.From}').");
+        // A deployment still setting the boolean would otherwise get StartTls whatever it said: StartTls=false must not quietly mean TLS required, nor true mean nothing.
+        if (configuration["Email:Smtp:StartTls"] is { } startTls)
+            failures.Add($"Email:Smtp:StartTls is not a setting: use Email:Smtp:Tls=StartTls, Implicit or None (was StartTls='{startTls}').");
         if (!Enum.IsDefined(smtp.Tls))
             failures.Add($"Email:Smtp:Tls must be StartTls, Implicit or None (was '{smtp.Tls}').");
         if (!string.IsNullOrEmpty(smtp.User) && string.IsNullOrEmpty(smtp.Password))
