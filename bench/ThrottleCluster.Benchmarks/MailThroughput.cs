@@ -14,7 +14,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MimeKit;
-using ThrottleCluster.Api.Tests.Support;
 using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Benchmarks;

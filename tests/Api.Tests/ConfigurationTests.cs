@@ -1,3 +1,4 @@
+using ThrottleCluster.Tests.Support;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;

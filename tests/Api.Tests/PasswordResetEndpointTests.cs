@@ -1,3 +1,4 @@
+using ThrottleCluster.Tests.Support;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;

@@ -1,6 +1,6 @@
+using ThrottleCluster.Tests.Support;
 using System.Net;
 using System.Text.Json;
-using ThrottleCluster.Api.Tests.Support;
 using ThrottleCluster.EndToEnd.Tests.Support;
 
 namespace ThrottleCluster.EndToEnd.Tests;

@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using StackExchange.Redis;
-using ThrottleCluster.Api.Tests.Support;
 using ThrottleCluster.Hosting;
 using ThrottleCluster.Tests.Support;
 

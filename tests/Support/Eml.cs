@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ThrottleCluster.Api.Tests.Support;
+namespace ThrottleCluster.Tests.Support;
 
 /// <summary>Just enough of an .eml reader for the tests: headers, the decoded text body, the reset link.</summary>
 public sealed partial record Eml(IReadOnlyDictionary<string, string> Headers, string Body, string RawHeaders)

@@ -4,21 +4,20 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
-namespace ThrottleCluster.Api.Tests.Support;
+namespace ThrottleCluster.Tests.Support;
 
 /// <summary>
-/// The npm smtp-server script in tests/Api.Tests/smtp on 127.0.0.1 (an ephemeral port): STARTTLS
+/// The npm smtp-server script in tests/Support/smtp on 127.0.0.1 (an ephemeral port): STARTTLS
 /// (or implicit TLS) with a self-signed certificate made for this run, AUTH required (or optional:
 /// a relay that also takes unauthenticated mail), each message written to
-/// <see cref="MessageDirectory"/> with the authenticated user beside it. Runs <c>npm ci</c> first
-/// if node_modules is missing. Killed by process id on dispose.
+/// <see cref="MessageDirectory"/> with the authenticated user beside it (installed by
+/// <see cref="NpmPackages"/>). Killed by process id on dispose.
 /// </summary>
 public sealed class SmtpTestServer : IAsyncDisposable
 {
     public const string User = "mailer";
     public const string Password = "s3cret-pass";
 
-    private static readonly SemaphoreSlim Install = new(1, 1);
     private readonly Process _process;
     private readonly string _directory;
 
@@ -38,16 +37,6 @@ public sealed class SmtpTestServer : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static string ScriptDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Api.Tests", "smtp");
-            if (File.Exists(Path.Combine(candidate, "package.json"))) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/Api.Tests/smtp not found above " + AppContext.BaseDirectory);
-    }
-
     /// <param name="implicitTls">TLS from the first byte (SMTPS) instead of STARTTLS.</param>
     /// <param name="authOptional">Also accept mail without AUTH.</param>
     /// <param name="noAuth">AUTH not offered at all; mail accepted without it.</param>
@@ -55,8 +44,7 @@ public sealed class SmtpTestServer : IAsyncDisposable
     /// <param name="replyDelay">Each message stored, then accepted this much later.</param>
     public static async Task<SmtpTestServer> StartAsync(bool implicitTls = false, bool authOptional = false, bool noAuth = false, TimeSpan? socketTimeout = null, TimeSpan? replyDelay = null)
     {
-        var script = ScriptDirectory();
-        await EnsureInstalledAsync(script);
+        var script = await NpmPackages.InstallAsync("smtp");
         var directory = Directory.CreateTempSubdirectory("tc-smtp-").FullName;
         var certificate = CreateCertificate();
         var key = Path.Combine(directory, "key.pem");
@@ -95,24 +83,6 @@ public sealed class SmtpTestServer : IAsyncDisposable
             Kill(process);
             Directory.Delete(directory, recursive: true);
             throw;
-        }
-    }
-
-    private static async Task EnsureInstalledAsync(string script)
-    {
-        await Install.WaitAsync();
-        try
-        {
-            if (Directory.Exists(Path.Combine(script, "node_modules", "smtp-server"))) return;
-            var npm = Process.Start(new ProcessStartInfo("npm", "ci --no-audit --no-fund") { WorkingDirectory = script, RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var output = npm.StandardOutput.ReadToEndAsync();
-            var error = npm.StandardError.ReadToEndAsync();
-            await npm.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-            if (npm.ExitCode != 0) throw new InvalidOperationException($"npm ci failed in {script}: {await output} {await error}");
-        }
-        finally
-        {
-            Install.Release();
         }
     }
 
