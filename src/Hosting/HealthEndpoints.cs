@@ -7,7 +7,7 @@ namespace ThrottleCluster.Hosting;
 /// <summary>
 /// Health on ASP.NET Core's health checks. <c>GET /healthz/live</c>: the process serves HTTP (no
 /// check; restart it when this fails). <c>GET /healthz/ready</c>: every readiness check passes
-/// (grain storage and membership on a silo, the cluster and the engine on an Api in cluster mode),
+/// (grain storage and membership on a silo, the cluster and the outbox's store on an Api in cluster mode),
 /// 503 with the reason otherwise (send it no traffic, and do not restart it for that). <c>GET
 /// /healthz</c> is readiness too, as it always was, for the load balancers already pointed at it.
 /// </summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Tests.Support;
 
@@ -17,8 +18,8 @@ public sealed class AzureQueueOutboxTests(AzuriteFixture azurite) : OutboxContra
 
     protected override IOutbox Create() => Create(Statistics);
 
-    private AzureQueueOutbox Create(OutboxStatistics statistics)
-        => new(new QueueServiceClient(azurite.Server.ConnectionString), Microsoft.Extensions.Options.Options.Create(new OutboxOptions
+    private AzureQueueOutbox Create(OutboxStatistics statistics, string? connectionString = null)
+        => new(new QueueServiceClient(connectionString ?? azurite.Server.ConnectionString), Microsoft.Extensions.Options.Options.Create(new OutboxOptions
         {
             MaxAttempts = Options.MaxAttempts,
             RetryDelay = TimeSpan.FromMilliseconds(300),
@@ -37,6 +38,21 @@ public sealed class AzureQueueOutboxTests(AzuriteFixture azurite) : OutboxContra
             return (lease = await outbox.TryClaimAsync(default)) is not null;
         }, "a job to claim", within);
         return lease!;
+    }
+
+    [Fact]
+    public async Task Readiness_reads_the_queues_and_names_the_outbox_when_they_cannot_be_read()
+    {
+        static Task<HealthCheckResult> CheckAsync(IOutboxMonitor outbox)
+            => new OutboxProbe(outbox).CheckHealthAsync(new HealthCheckContext { Registration = new HealthCheckRegistration("outbox", _ => null!, null, null) });
+
+        await Outbox.EnqueueAsync(Job(1), default);
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(Monitor)).Status);
+
+        var nowhere = azurite.Server.ConnectionString.Replace($":{azurite.Server.QueuePort}/", $":{LoopbackPort.Free()}/", StringComparison.Ordinal);
+        var unreachable = await CheckAsync(Create(new OutboxStatistics(), nowhere));
+        Assert.Equal(HealthStatus.Unhealthy, unreachable.Status);
+        Assert.StartsWith("outbox ", unreachable.Description);
     }
 
     [Fact]

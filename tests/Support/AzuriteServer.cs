@@ -29,6 +29,8 @@ public sealed class AzuriteServer : IDisposable, IAsyncDisposable
 
     public int TablePort => _process.Port;
 
+    public int QueuePort => _queuePort;
+
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};" +
         $"BlobEndpoint=http://127.0.0.1:{_blobPort}/{Account};QueueEndpoint=http://127.0.0.1:{_queuePort}/{Account};TableEndpoint=http://127.0.0.1:{TablePort}/{Account};";
