@@ -41,7 +41,7 @@ public static class AdminEndpoints
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints)
     {
         // Every admin endpoint: in the admin document, and 401/403 without the admin key (AdminApiKey).
-        var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>().WithGroupName(ApiDocuments.Admin)
+        var admin = endpoints.MapGroup("/v1/admin").RequireAdminApiKey().WithGroupName(ApiDocuments.Admin)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         admin.MapCluster();
 

@@ -9,13 +9,15 @@ public static class HttpPipeline
     /// <summary>
     /// Whatever escapes an endpoint becomes problem+json; an empty error answer (404, 405...) gets a
     /// body too; bodies are bounded (<see cref="RequestLimits"/>) and their charset checked before any
-    /// endpoint reads them.
+    /// endpoint reads them, and admin endpoints refuse a request without the admin key before anything
+    /// else looks at it.
     /// </summary>
     public static WebApplication UseThrottleHttp(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleExceptionAsync, SuppressDiagnosticsCallback = _ => false });
         app.UseStatusCodePages(context => Problems.WriteAsync(context.HttpContext,
             new Problems.Problem(context.HttpContext.Response.StatusCode, ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode), null)));
+        app.Use(AdminApiKey.GuardAsync);
         app.UseRequestLimits();
         app.Use(RequestCharset.GuardAsync);
         return app;

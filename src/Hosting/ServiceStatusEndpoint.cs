@@ -16,7 +16,7 @@ public static class ServiceStatusEndpoint
             return status.Current is { } current
                 ? Results.Ok(current)
                 : Problems.Unavailable.With("The global grain has not answered yet.");
-        }).AddEndpointFilter<AdminApiKey>().WithGroupName(ApiDocuments.Admin).Produces<ServiceStatus>()
+        }).RequireAdminApiKey().WithGroupName(ApiDocuments.Admin).Produces<ServiceStatus>()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }

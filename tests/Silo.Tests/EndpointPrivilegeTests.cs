@@ -55,7 +55,10 @@ public sealed class EndpointPrivilegeTests
 
         public bool IsPrivileged => PrivilegedPrefixes.Any(prefix => Route.RawText!.StartsWith(prefix, StringComparison.Ordinal));
 
-        public HttpRequestMessage Request(string? apiKey)
+        public bool TakesBody => Method is "POST" or "PUT" or "PATCH";
+
+        /// <param name="body">What a body-taking endpoint is sent: by default an otherwise acceptable JSON body.</param>
+        public HttpRequestMessage Request(string? apiKey, string body = "{}")
         {
             var path = "/" + string.Join('/', Route.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
             {
@@ -65,8 +68,7 @@ public sealed class EndpointPrivilegeTests
                 _ => throw new InvalidOperationException($"Unknown route part {part} in {Name}."),
             }))));
             var request = new HttpRequestMessage(new HttpMethod(Method), path);
-            // An otherwise acceptable request: a JSON body where one may be read.
-            if (Method is "POST" or "PUT" or "PATCH") request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+            if (TakesBody) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
             if (apiKey is not null) request.Headers.Add(AdminApiKey.Header, apiKey);
             return request;
         }
@@ -94,16 +96,19 @@ public sealed class EndpointPrivilegeTests
         return (privileged, endpoints.Where(e => Dashboard.Contains(e.Name)).ToList());
     }
 
-    private static async Task AssertRefusedAsync(HttpClient client, MappedEndpoint endpoint, string? apiKey, HttpStatusCode status)
+    private static async Task AssertRefusedAsync(HttpClient client, MappedEndpoint endpoint, string? apiKey, HttpStatusCode status, string body = "{}")
     {
-        using var request = endpoint.Request(apiKey);
+        using var request = endpoint.Request(apiKey, body);
         using var response = await client.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{endpoint.Name} with {(apiKey is null ? "no key" : $"key '{apiKey}'")}: expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        var answer = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{endpoint.Name} with {(apiKey is null ? "no key" : $"key '{apiKey}'")} and body '{body}': expected {(int)status}, got {(int)response.StatusCode}: {answer}");
         await Http.ProblemAsync(response, status);
     }
 
-    /// <summary>With the admin key configured: no key, an empty one or a wrong one is refused with 401 on every privileged endpoint.</summary>
+    /// <summary>
+    /// With the admin key configured: no key, an empty one or a wrong one is refused with 401 on every
+    /// privileged endpoint, before its body is read (a malformed one is refused the same way).
+    /// </summary>
     private static async Task AssertGuardedAsync(IServiceProvider services, HttpClient client, string host)
     {
         var (privileged, dashboard) = Classify(EndpointsOf(services), host);
@@ -111,6 +116,7 @@ public sealed class EndpointPrivilegeTests
         {
             foreach (var key in new[] { null, "", "wrong-" + SiloFactory.ApiKey, SiloFactory.ApiKey[..^1] })
                 await AssertRefusedAsync(client, endpoint, key, HttpStatusCode.Unauthorized);
+            if (endpoint.TakesBody) await AssertRefusedAsync(client, endpoint, null, HttpStatusCode.Unauthorized, body: "{\"scope\": ");
         }
         foreach (var endpoint in dashboard) await AssertRefusedAsync(client, endpoint, null, HttpStatusCode.Unauthorized);
     }

@@ -25,7 +25,7 @@ public static class OutboxAdminEndpoints
 
     public static IEndpointRouteBuilder MapOutboxAdmin(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/v1/admin").AddEndpointFilter<AdminApiKey>().WithGroupName(ApiDocuments.Admin)
+        var admin = endpoints.MapGroup("/v1/admin").RequireAdminApiKey().WithGroupName(ApiDocuments.Admin)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
         admin.MapGet("/outbox", async (IOutboxMonitor monitor, IOutbox store, CancellationToken ct) =>
