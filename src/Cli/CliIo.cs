@@ -21,6 +21,19 @@ public sealed record CliIo(TextWriter Out, TextWriter Error, Func<string, string
     /// <summary>A Spectre console over <see cref="Error"/>, for progress that must not mix with results on stdout.</summary>
     public IAnsiConsole ErrorConsole() => ConsoleOver(Error, ErrorIsTerminal);
 
+    /// <summary>
+    /// Runs <paramref name="work"/> with a progress bar on <see cref="Error"/> (description, bar,
+    /// percentage, elapsed, remaining). Not drawn when Error is not a terminal: then <paramref name="work"/>
+    /// is told so (false) and should log its progress now and then instead.
+    /// </summary>
+    public Task WithProgressAsync(Func<ProgressContext, bool, Task> work)
+    {
+        var console = ErrorConsole();
+        return console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(ctx => work(ctx, console.Profile.Capabilities.Interactive));
+    }
+
     private static IAnsiConsole ConsoleOver(TextWriter writer, bool terminal)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings

@@ -6,7 +6,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Spectre.Console;
 
 namespace ThrottleCluster.Cli.Attack;
 
@@ -105,11 +104,8 @@ public static class AttackSimulator
                 }
             }
 
-            var console = io.ErrorConsole();
             var lastLog = TimeSpan.Zero;
-            await console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .StartAsync(async ctx =>
+            await io.WithProgressAsync(async (ctx, drawn) =>
                 {
                     var bar = ctx.AddTask($"{o.Scenario}: {total:N0} requests", maxValue: total);
                     var workers = Enumerable.Range(0, o.Concurrency).Select(_ => Task.Run(Worker)).ToArray();
@@ -120,7 +116,7 @@ public static class AttackSimulator
                         var d = Interlocked.Read(ref done);
                         bar.Value = d;
                         bar.Description = $"{o.Scenario}: {d:N0}/{total:N0} ({d / Math.Max(0.001, clock.Elapsed.TotalSeconds):N0}/s, mail {PickupMail.CountFiles(mailDir) - mailBefore:N0})";
-                        if (!console.Profile.Capabilities.Interactive && clock.Elapsed - lastLog > TimeSpan.FromSeconds(15))
+                        if (!drawn && clock.Elapsed - lastLog > TimeSpan.FromSeconds(15))
                         {
                             lastLog = clock.Elapsed;
                             Log($"{clock.Elapsed.TotalSeconds:F0} s: {d:N0}/{total:N0} requests, {PickupMail.CountFiles(mailDir) - mailBefore:N0} mails, statuses {string.Join(' ', statuses.Select(kv => $"{kv.Key}={kv.Value}"))}");

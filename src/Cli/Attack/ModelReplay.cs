@@ -51,29 +51,34 @@ public static class ModelReplay
         var wall = Stopwatch.StartNew();
         var next = 0;
         var lastLog = TimeSpan.Zero;
-        while (!ct.IsCancellationRequested && (next < requests.Count || later.Count > 0))
+        await io.WithProgressAsync(async (ctx, drawn) =>
         {
-            var fromQueue = later.TryPeek(out var pending, out var due) && (next == requests.Count || due.Due <= requests[next].At);
-            var (index, look, at) = fromQueue ? (pending.Request, pending.Look, due.Due) : (next, 0, requests[next].At);
-            if (fromQueue) later.Dequeue(); else next++;
+            var bar = ctx.AddTask($"{o.Scenario}: {requests.Count:N0} requests", maxValue: requests.Count);
+            while (!ct.IsCancellationRequested && (next < requests.Count || later.Count > 0))
+            {
+                var fromQueue = later.TryPeek(out var pending, out var due) && (next == requests.Count || due.Due <= requests[next].At);
+                var (index, look, at) = fromQueue ? (pending.Request, pending.Look, due.Due) : (next, 0, requests[next].At);
+                if (fromQueue) later.Dequeue(); else next++;
 
-            var request = requests[index];
-            time.SetUtcNow(Start + TimeSpan.FromSeconds(at));
-            var decision = await cluster.Gate.DecideAsync(new ResetAttempt($"r{index}.{look}", request.Source, request.Login, request.Domain, look), ct);
-            tally.Add(request, look, at, decision.Verdict);
-            if (decision.Verdict == Verdict.Defer)
-            {
-                // As the Api's later looks: a bounded queue that drops what does not fit.
-                if (later.Count >= o.LaterLooksCapacity) tally.Dropped();
-                else later.Enqueue((index, look + 1), (at + decision.RetryAfter.TotalSeconds, deferred++));
-                tally.Pending(later.Count);
+                var request = requests[index];
+                time.SetUtcNow(Start + TimeSpan.FromSeconds(at));
+                var decision = await cluster.Gate.DecideAsync(new ResetAttempt($"r{index}.{look}", request.Source, request.Login, request.Domain, look), ct);
+                tally.Add(request, look, at, decision.Verdict);
+                if (decision.Verdict == Verdict.Defer)
+                {
+                    // As the Api's later looks: a bounded queue that drops what does not fit.
+                    if (later.Count >= o.LaterLooksCapacity) tally.Dropped();
+                    else later.Enqueue((index, look + 1), (at + decision.RetryAfter.TotalSeconds, deferred++));
+                    tally.Pending(later.Count);
+                }
+                bar.Value = next;
+                if (!drawn && wall.Elapsed - lastLog > TimeSpan.FromSeconds(15))
+                {
+                    lastLog = wall.Elapsed;
+                    Log($"{at:F0} simulated s: {next:N0}/{requests.Count:N0} requests, {later.Count:N0} deferred waiting, {tally.FloodEmails:N0} flood emails");
+                }
             }
-            if (wall.Elapsed - lastLog > TimeSpan.FromSeconds(15))
-            {
-                lastLog = wall.Elapsed;
-                Log($"{at:F0} simulated s: {next:N0}/{requests.Count:N0} requests, {later.Count:N0} deferred waiting, {tally.FloodEmails:N0} flood emails");
-            }
-        }
+        });
         ct.ThrowIfCancellationRequested();
         Log($"done in {wall.Elapsed.TotalSeconds:F1} s");
 
