@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ThrottleCluster.Api.Gate;
+using ThrottleCluster.Api.Outbox;
 using ThrottleCluster.Api.Tests.Support;
 using ThrottleCluster.Tests.Support;
 
@@ -30,6 +32,9 @@ public sealed class LaterLookTests : IAsyncLifetime
         Assert.Equal(count, _api.Gate.Requests.Count);
     }
 
+    private async Task<double> LaterLookOutcomeAsync(string outcome)
+        => (await PrometheusText.ScrapeAsync(_api.CreateClient())).Value($"tc_api_later_looks_total{{outcome=\"{outcome}\"}}");
+
     [Fact]
     public async Task A_deferred_request_is_answered_like_a_sent_one_and_its_email_leaves_when_a_later_look_lets_it()
     {
@@ -50,9 +55,12 @@ public sealed class LaterLookTests : IAsyncLifetime
         _api.Gate.Decide = r => r.Look == 0 ? new GateDecision(GateVerdict.Defer, Soon) : GateDecision.Suppress;
         await AskAsync("alice@example.com");
         await WaitForLooksAsync(2);
-        await Task.Delay(300);
+        var laterLooks = _api.Services.GetRequiredService<LaterLooks>();
+        await Eventually.HoldsAsync(async () => await LaterLookOutcomeAsync("suppressed") == 1, "the second look's outcome counted", TimeSpan.FromSeconds(20));
+        Assert.Equal(0, laterLooks.Waiting);
+        Assert.Equal(0, await LaterLookOutcomeAsync("deferred"));
         Assert.Equal(2, _api.Gate.Requests.Count);
-        Assert.Empty(_api.MailFiles());
+        Assert.Equal(0, _api.Services.GetRequiredService<OutboxStatistics>().Enqueued);
     }
 
     [Fact]
@@ -61,7 +69,7 @@ public sealed class LaterLookTests : IAsyncLifetime
         _api.Gate.Decide = _ => new GateDecision(GateVerdict.Defer, Soon);
         var missing = await AskAsync("nobody@example.com");
         Assert.Equal(HttpStatusCode.Accepted, missing.Status);
-        await Task.Delay(300);
+        Assert.Equal(0, _api.Services.GetRequiredService<LaterLooks>().Waiting); // scheduled before the answer, had it been
         Assert.Single(_api.Gate.Requests);
     }
 }

@@ -34,7 +34,11 @@ public sealed class LaterLooks : BackgroundService
         (_gate, _emails, _time, _log) = (gate, emails, time, log);
         _outcomes = _meter.CreateCounter<long>("tc.api.later_looks",
             description: "Deferred reset requests by what became of them: sent, deferred (again), suppressed, dropped (queue full), failed.");
+        _meter.CreateObservableGauge("tc.api.later_looks.waiting", () => Waiting, description: "Deferred reset requests waiting for their later look.");
     }
+
+    /// <summary>Deferred requests waiting for their later look (not the ones being looked at now).</summary>
+    public int Waiting => _pending.Reader.Count;
 
     public void Schedule(ResetRequest request, Account account, TimeSpan after)
     {
