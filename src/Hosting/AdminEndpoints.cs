@@ -81,7 +81,7 @@ public static class AdminEndpoints
             try
             {
                 var targets = await ApplyListingAsync(grains, keys, request.Scope, request.Target, listing);
-                audit.Record(AuditEntry.Listing(time.GetUtcNow(), request.Scope!.ToLowerInvariant(), ListedKeys(request.Scope, request.Target, audit.Hasher), listing));
+                audit.Record(AuditEntry.Listing(time.GetUtcNow(), request.Scope!.ToLowerInvariant(), ListedKeys(request.Scope, request.Target, audit.Keys), listing));
                 return Results.Ok(new ListingResponse(targets, listing.Mode, listing.Until));
             }
             catch (ArgumentException ex)
@@ -183,10 +183,10 @@ public static class AdminEndpoints
     }
 
     /// <summary>The audit's view of a listed target; only called once the listing has succeeded, so the target parses.</summary>
-    private static AuditKeys ListedKeys(string? scope, string target, AuditKeyHasher hasher) => scope?.ToLowerInvariant() switch
+    private static AuditKeys ListedKeys(string? scope, string target, GrainKeys keys) => scope?.ToLowerInvariant() switch
     {
-        "account" => new AuditKeys(Account: hasher.Hash(ThrottleKeys.Account(target))),
-        "domain" => new AuditKeys(Domain: ThrottleKeys.Domain(target)),
-        _ => new AuditKeys(Network: hasher.Hash(target.Trim())),
+        "account" => new AuditKeys(Account: keys.Account(target)),
+        "domain" => new AuditKeys(Domain: keys.Domain(target)),
+        _ => new AuditKeys(Network: keys.Of(target.Trim())),
     };
 }

@@ -17,7 +17,7 @@ public enum AuditEvent
 }
 
 /// <summary>
-/// Targets as they appear in the audit: accounts, addresses and ranges as <see cref="AuditKeyHasher"/>
+/// Targets as they appear in the audit: accounts, addresses and ranges as <see cref="GrainKeys"/>
 /// keys, never raw; the recipient domain as is, since it names no person and operators act on it.
 /// </summary>
 public sealed record AuditKeys(string? Account = null, string? Ip = null, string? Network = null, string? Domain = null);
@@ -37,17 +37,17 @@ public sealed record AuditEntry(
     /// <summary>Send decisions are not audited unless a shadow-mode rule would have denied them.</summary>
     public static bool IsAudited(ResetDecision decision) => decision.Verdict != Grains.Abstractions.Verdict.Send || decision.WouldDeny != Findings.None;
 
-    public static AuditEntry Decision(DateTimeOffset time, ResetDecision decision, ResetAttempt attempt, AuditKeyHasher hasher) => new(
+    public static AuditEntry Decision(DateTimeOffset time, ResetDecision decision, ResetAttempt attempt, GrainKeys keys) => new(
         time, AuditEvent.Decision, decision.RequestId, decision.Verdict, Reasons(decision.Denied), Reasons(decision.WouldDeny),
         new AuditKeys(
-            hasher.Hash(ThrottleKeys.Account(attempt.Login)),
-            hasher.Hash(ThrottleKeys.Ip(attempt.ClientIp)),
-            hasher.Hash(ThrottleKeys.Network(attempt.ClientIp)),
+            keys.Account(attempt.Login),
+            keys.Ip(attempt.ClientIp),
+            keys.Network(attempt.ClientIp),
             ThrottleKeys.Domain(attempt.RecipientDomain)));
 
-    public static AuditEntry SourceCheck(DateTimeOffset time, ResetDecision decision, string clientIp, AuditKeyHasher hasher) => new(
+    public static AuditEntry SourceCheck(DateTimeOffset time, ResetDecision decision, string clientIp, GrainKeys keys) => new(
         time, AuditEvent.SourceCheck, decision.RequestId, decision.Verdict, Reasons(decision.Denied), Reasons(decision.WouldDeny),
-        new AuditKeys(Ip: hasher.Hash(ThrottleKeys.Ip(clientIp)), Network: hasher.Hash(ThrottleKeys.Network(clientIp))));
+        new AuditKeys(Ip: keys.Ip(clientIp), Network: keys.Network(clientIp)));
 
     public static AuditEntry PolicyChange(DateTimeOffset time, long version, string how)
         => new(time, AuditEvent.PolicyChange, Detail: $"policy version {version} {how}");

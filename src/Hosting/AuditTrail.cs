@@ -1,3 +1,5 @@
+using ThrottleCluster.Grains.Abstractions;
+
 namespace ThrottleCluster.Hosting;
 
 /// <summary>
@@ -17,15 +19,16 @@ public sealed class AuditTrail
     private readonly TimeProvider _time;
     private long _recorded;
 
-    public AuditTrail(AuditKeyHasher hasher, int capacity, TimeProvider time)
+    public AuditTrail(GrainKeys keys, int capacity, TimeProvider time)
     {
         if (capacity < 1 || capacity > MaxCapacity) throw new InvalidOperationException($"{CapacityKey} must be between 1 and {MaxCapacity} (was {capacity}).");
-        Hasher = hasher;
+        Keys = keys;
         _ring = new AuditEntry?[capacity];
         _time = time;
     }
 
-    public AuditKeyHasher Hasher { get; }
+    /// <summary>Audit entries name accounts, addresses and networks by their grain keys: the ids Orleans logs and stores for them.</summary>
+    public GrainKeys Keys { get; }
 
     public int Capacity => _ring.Length;
 

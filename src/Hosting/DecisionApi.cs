@@ -29,9 +29,10 @@ public static class DecisionApi
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(policies);
-        services.AddSingleton(new GrainKeys(secret));
+        var keys = new GrainKeys(secret);
+        services.AddSingleton(keys);
         services.AddSingleton<ResetGate>();
-        services.AddSingleton(sp => new AuditTrail(new AuditKeyHasher(secret), auditCapacity, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new AuditTrail(keys, auditCapacity, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IResetGate, RecordedResetGate>();
         services.AddSingleton(policyRefresh);
         services.AddSingleton<LivePolicy>();

@@ -37,7 +37,7 @@ public static class GatewayEndpoints
                 return onEngineFailure.LetThrough(ex) ? Results.NoContent() : Problems.Unavailable.With("The source check could not be made: the cluster or its store did not answer in time.");
             }
             metrics.Record(decision, time.GetElapsedTime(started));
-            if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.SourceCheck(now, decision, client.ToString(), audit.Hasher));
+            if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.SourceCheck(now, decision, client.ToString(), audit.Keys));
             if (decision.Verdict != Verdict.RejectSource) return Results.NoContent();
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return Results.StatusCode(StatusCodes.Status429TooManyRequests);

@@ -15,7 +15,7 @@ public sealed class RecordedResetGate(ResetGate gate, DecisionMetrics metrics, A
         var started = time.GetTimestamp();
         var decision = await gate.DecideAsync(attempt, ct);
         metrics.Record(decision, time.GetElapsedTime(started));
-        if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.Decision(time.GetUtcNow(), decision, attempt, audit.Hasher));
+        if (AuditEntry.IsAudited(decision)) audit.Record(AuditEntry.Decision(time.GetUtcNow(), decision, attempt, audit.Keys));
         return decision;
     }
 }

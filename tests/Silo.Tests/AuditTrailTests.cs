@@ -9,7 +9,7 @@ namespace ThrottleCluster.Silo.Tests;
 public sealed class AuditTrailTests(SiloFactory silo) : IClassFixture<SiloFactory>
 {
     private const string Key = SiloFactory.ApiKey;
-    private static readonly AuditKeyHasher Hasher = new(SiloFactory.AccountHashSecret);
+    private static readonly GrainKeys Keys = new(SiloFactory.AccountHashSecret);
     private readonly HttpClient _client = silo.CreateSiloClient();
 
     private static async Task<(JsonElement Audit, string Body)> AuditAsync(HttpClient client, string query = "")
@@ -43,19 +43,19 @@ public sealed class AuditTrailTests(SiloFactory silo) : IClassFixture<SiloFactor
         Assert.Equal(audit.GetProperty("entries").GetArrayLength(), audit.GetProperty("count").GetInt32());
         Assert.False(string.IsNullOrEmpty(audit.GetProperty("silo").GetString()));
 
-        var victim = EntriesFor(audit, "account", Hasher.Hash(ThrottleKeys.Account(login)));
+        var victim = EntriesFor(audit, "account", Keys.Of(ThrottleKeys.Account(login)));
         var suppressed = Assert.Single(victim); // the Send before it is not recorded
         Assert.Equal("Decision", suppressed.GetProperty("event").GetString());
         Assert.Equal("Suppress", suppressed.GetProperty("verdict").GetString());
         Assert.Contains("Cooldown", suppressed.GetProperty("denied").GetProperty("account").GetString());
-        Assert.Equal(Hasher.Hash(ThrottleKeys.Ip(ip)), suppressed.GetProperty("keys").GetProperty("ip").GetString());
+        Assert.Equal(Keys.Of(ThrottleKeys.Ip(ip)), suppressed.GetProperty("keys").GetProperty("ip").GetString());
         Assert.Equal("example.com", suppressed.GetProperty("keys").GetProperty("domain").GetString());
 
-        var rejected = Assert.Single(EntriesFor(audit, "ip", Hasher.Hash(ThrottleKeys.Ip(blockedIp))));
+        var rejected = Assert.Single(EntriesFor(audit, "ip", Keys.Of(ThrottleKeys.Ip(blockedIp))));
         Assert.Equal("RejectSource", rejected.GetProperty("verdict").GetString());
         Assert.Equal("Blocked", rejected.GetProperty("denied").GetProperty("ip").GetString());
 
-        var listing = Assert.Single(audit.GetProperty("entries").EnumerateArray(), e => e.GetProperty("event").GetString() == "Listing" && e.GetProperty("keys").GetProperty("network").GetString() == Hasher.Hash(blockedIp));
+        var listing = Assert.Single(audit.GetProperty("entries").EnumerateArray(), e => e.GetProperty("event").GetString() == "Listing" && e.GetProperty("keys").GetProperty("network").GetString() == Keys.Of(blockedIp));
         Assert.StartsWith("cidr Block until ", listing.GetProperty("detail").GetString());
 
         var times = audit.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("time").GetDateTimeOffset()).ToArray();
@@ -74,7 +74,7 @@ public sealed class AuditTrailTests(SiloFactory silo) : IClassFixture<SiloFactor
         var (audit, body) = await AuditAsync(_client);
 
         Assert.DoesNotContain(ip, body);
-        var entry = Assert.Single(EntriesFor(audit, "ip", Hasher.Hash(ThrottleKeys.Ip(ip))));
+        var entry = Assert.Single(EntriesFor(audit, "ip", Keys.Of(ThrottleKeys.Ip(ip))));
         Assert.Equal("SourceCheck", entry.GetProperty("event").GetString());
         Assert.Equal("Blocked", entry.GetProperty("denied").GetProperty("ip").GetString());
     }
@@ -93,12 +93,12 @@ public sealed class AuditTrailTests(SiloFactory silo) : IClassFixture<SiloFactor
 
         var (lastHour, _) = await AuditAsync(client);
         Assert.Equal(1, lastHour.GetProperty("hours").GetInt32());
-        Assert.Single(EntriesFor(lastHour, "account", Hasher.Hash(late)));
-        Assert.Empty(EntriesFor(lastHour, "account", Hasher.Hash(early)));
+        Assert.Single(EntriesFor(lastHour, "account", Keys.Of(late)));
+        Assert.Empty(EntriesFor(lastHour, "account", Keys.Of(early)));
 
         var (lastThree, _) = await AuditAsync(client, "?hours=3");
-        Assert.Single(EntriesFor(lastThree, "account", Hasher.Hash(late)));
-        Assert.Single(EntriesFor(lastThree, "account", Hasher.Hash(early)));
+        Assert.Single(EntriesFor(lastThree, "account", Keys.Of(late)));
+        Assert.Single(EntriesFor(lastThree, "account", Keys.Of(early)));
     }
 
     [Theory]

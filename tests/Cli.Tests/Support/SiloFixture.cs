@@ -51,7 +51,7 @@ public sealed class SiloFixture : IAsyncLifetime
     }
 
     /// <summary>The audit key the silo gives a target: what an operator sees instead of the raw value.</summary>
-    public string AuditKeyOfIp(string address) => _silo.Services.GetRequiredService<AuditTrail>().Hasher.Hash(ThrottleKeys.Ip(address));
+    public string AuditKeyOfIp(string address) => _silo.Services.GetRequiredService<AuditTrail>().Keys.Ip(address);
 
     public async Task DisposeAsync()
     {
