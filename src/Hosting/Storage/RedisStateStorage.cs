@@ -14,6 +14,12 @@ namespace ThrottleCluster.Hosting.Storage;
 /// atomically only with <c>--lua --lua-transaction-mode</c>; without the second flag two silos can
 /// both win the same ETag.
 /// </summary>
+/// <remarks>
+/// Its awaits do not come back to the grain's scheduler (<c>ConfigureAwait(false)</c>): they touch
+/// nothing of the activation's but the <see cref="IGrainState{T}"/> it was handed, which its grain
+/// does not read until the returned task completes. Coming back would queue each continuation to the
+/// activation (a task, a continuation and a delegate allocated per await), on every write.
+/// </remarks>
 public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorageSerializer serializer, TimeProvider time, string keyPrefix) : IGrainStorage
 {
     // KEYS[1]: the state. ARGV[1]: the ETag expected ('' for none), ARGV[2]: the new value ('' to
@@ -41,8 +47,8 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         // Both go out at once, on one connection to the key's node.
         var read = database.StringGetAsync(Key(grainId));
         var timeToLive = database.KeyTimeToLiveAsync(Key(grainId));
-        var value = (byte[]?)await read;
-        var remaining = await timeToLive;
+        var value = (byte[]?)await read.ConfigureAwait(false);
+        var remaining = await timeToLive.ConfigureAwait(false);
         if (value is null)
         {
             grainState.State = Activator.CreateInstance<T>();
@@ -64,14 +70,14 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         var value = new byte[ETags.Length + state.Length];
         Encoding.ASCII.GetBytes(etag, value);
         state.CopyTo(value.AsSpan(ETags.Length));
-        await CompareAndSetAsync(grainId, grainState.ETag, value, TimeToLive((grainState.State as IExpiringState)?.ExpiresAt));
+        await CompareAndSetAsync(grainId, grainState.ETag, value, TimeToLive((grainState.State as IExpiringState)?.ExpiresAt)).ConfigureAwait(false);
         grainState.ETag = etag;
         grainState.RecordExists = true;
     }
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await CompareAndSetAsync(grainId, grainState.ETag, RedisValue.EmptyString, 0);
+        await CompareAndSetAsync(grainId, grainState.ETag, RedisValue.EmptyString, 0).ConfigureAwait(false);
         grainState.ETag = null;
         grainState.RecordExists = false;
     }
@@ -85,12 +91,12 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         RedisResult reply;
         try
         {
-            reply = await database.ScriptEvaluateAsync(WriteScriptSha1, keys, args);
+            reply = await database.ScriptEvaluateAsync(WriteScriptSha1, keys, args).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
             // A node new, restarted or not asked before: EVAL runs the script and caches it there.
-            reply = await database.ScriptEvaluateAsync(WriteScript, keys, args);
+            reply = await database.ScriptEvaluateAsync(WriteScript, keys, args).ConfigureAwait(false);
         }
         if (reply.Resp2Type == ResultType.Integer) return;
         var found = (string?)reply;
