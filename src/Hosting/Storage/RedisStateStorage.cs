@@ -45,8 +45,9 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
     {
         var database = redis.GetDatabase();
         // Both go out at once, on one connection to the key's node.
-        var read = database.StringGetAsync(Key(grainId));
-        var timeToLive = database.KeyTimeToLiveAsync(Key(grainId));
+        var key = Key(grainId);
+        var read = database.StringGetAsync(key);
+        var timeToLive = database.KeyTimeToLiveAsync(key);
         var value = (byte[]?)await read.ConfigureAwait(false);
         var remaining = await timeToLive.ConfigureAwait(false);
         if (value is null)
@@ -56,7 +57,7 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
             grainState.RecordExists = false;
             return;
         }
-        if (value.Length < ETags.Length) throw new InvalidDataException($"Grain state {Key(grainId)} holds {value.Length} bytes, fewer than its ETag's {ETags.Length}.");
+        if (value.Length < ETags.Length) throw new InvalidDataException($"Grain state {key} holds {value.Length} bytes, fewer than its ETag's {ETags.Length}.");
         grainState.State = serializer.Deserialize<T>(value.AsMemory(ETags.Length))!;
         if (grainState.State is IExpiringState expiring) expiring.ExpiresAt = time.GetUtcNow() + remaining;
         grainState.ETag = Encoding.ASCII.GetString(value, 0, ETags.Length);
@@ -108,5 +109,19 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         ? Math.Max(1, (long)Math.Ceiling((at - time.GetUtcNow()).TotalMilliseconds))
         : 0;
 
-    private RedisKey Key(GrainId grainId) => keyPrefix + grainId.ToString();
+    private readonly byte[] _prefix = Encoding.UTF8.GetBytes(keyPrefix);
+
+    // {prefix}{grain id} as the engine holds it: the prefix, then the id as GrainId.ToString spells it
+    // ("{type}/{key}", UTF-8), written once as bytes instead of two strings encoded again per command.
+    private RedisKey Key(GrainId grainId)
+    {
+        var type = grainId.Type.AsSpan();
+        var id = grainId.Key.AsSpan();
+        var key = new byte[_prefix.Length + type.Length + 1 + id.Length];
+        _prefix.CopyTo(key, 0);
+        type.CopyTo(key.AsSpan(_prefix.Length));
+        key[_prefix.Length + type.Length] = (byte)'/';
+        id.CopyTo(key.AsSpan(_prefix.Length + type.Length + 1));
+        return key;
+    }
 }
