@@ -206,15 +206,16 @@ public static class DecisionLoad
     /// </summary>
     private static async Task<JsonObject> StoreBytesAsync(string connectionString)
     {
+        const string prefix = "tc:"; // the silo's default Cluster:RedisKeyPrefix, which the harness leaves as is
         using var connection = await ConnectionMultiplexer.ConnectAsync(connectionString);
         var server = connection.GetServer(connection.GetEndPoints()[0]);
         var db = connection.GetDatabase();
         var byKind = new Dictionary<string, List<long>>(StringComparer.Ordinal);
-        await foreach (var key in server.KeysAsync(pattern: "tc:*", pageSize: 1000))
+        await foreach (var key in server.KeysAsync(pattern: prefix + "*", pageSize: 1000))
         {
             var text = key.ToString();
             var slash = text.IndexOf('/', StringComparison.Ordinal);
-            var kind = slash > 3 ? text[3..slash] : "other";
+            var kind = slash > prefix.Length ? text[prefix.Length..slash] : "other";
             var sizes = byKind.TryGetValue(kind, out var list) ? list : byKind[kind] = [];
             if (sizes.Count >= 200) { if (byKind.Values.All(l => l.Count >= 200)) break; continue; }
             sizes.Add((long)await db.ExecuteAsync("MEMORY", "USAGE", key));
