@@ -18,7 +18,7 @@ public sealed class CountedStorage(IGrainStorage inner) : IGrainStorage
         Interlocked.Increment(ref _writes);
         try
         {
-            await inner.WriteStateAsync(stateName, grainId, grainState);
+            await inner.WriteStateAsync(stateName, grainId, grainState).ConfigureAwait(false); // as the providers: no hop back to the grain
         }
         catch (InconsistentStateException)
         {

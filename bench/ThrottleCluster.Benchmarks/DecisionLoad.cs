@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using StackExchange.Redis;
 using ThrottleCluster.Tests.Support;
 
 namespace ThrottleCluster.Benchmarks;
@@ -23,6 +24,7 @@ public static class DecisionLoad
     {
         var dll = "src/Silo/bin/Release/net10.0/ThrottleCluster.Silo.dll";
         string engine = "garnet"; int inFlight = 256; double seconds = 15, rate = 2000, rateSeconds = 20; string? output = null;
+        long[] populations = [0];
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -33,11 +35,39 @@ public static class DecisionLoad
                 case "--seconds": seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rate": rate = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rate-seconds": rateSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--accounts": populations = args[++i].Split(',').Select(a => long.Parse(a, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--out": output = args[++i]; break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'.");
             }
         }
         var report = BenchReport.Start("decisions");
+        if (populations is [var only])
+        {
+            await RunPopulationAsync(report, dll, engine, inFlight, seconds, rate, rateSeconds, only);
+        }
+        else
+        {
+            // One fresh engine and silo per population, one after another in this run, so the figures compare.
+            var runs = new JsonObject();
+            foreach (var accounts in populations)
+            {
+                var run = new JsonObject();
+                await RunPopulationAsync(run, dll, engine, inFlight, seconds, rate, rateSeconds, accounts);
+                runs[accounts.ToString(CultureInfo.InvariantCulture)] = run;
+            }
+            report["populations"] = runs;
+        }
+        await BenchReport.WriteAsync(report, $"decisions-{engine}", output);
+        return 0;
+    }
+
+    /// <summary>
+    /// One silo (and engine) from start to stop. <paramref name="accounts"/>: the accounts' population
+    /// (0: a new account every decision).
+    /// </summary>
+    private static async Task RunPopulationAsync(JsonObject report, string dll, string engine, int inFlight, double seconds, double rate, double rateSeconds, long accounts)
+    {
+        report["accounts"] = accounts == 0 ? "a new account every decision" : $"drawn from {accounts:N0}";
         await using var garnet = engine == "garnet" ? await GarnetServer.StartAsync() : null;
         var url = $"http://127.0.0.1:{LoopbackPort.Free()}";
         var configuration = new Dictionary<string, string>(BenchPolicy.Open)
@@ -59,7 +89,7 @@ public static class DecisionLoad
 
         async Task<(bool Ok, string Verdict)> Decide()
         {
-            var (ip, login) = DecisionStream.Next(Interlocked.Increment(ref sequence));
+            var (ip, login) = DecisionStream.Next(Interlocked.Increment(ref sequence), accounts);
             using var content = new ByteArrayContent(Encoding.UTF8.GetBytes($"{{\"clientIp\":\"{ip}\",\"login\":\"{login}\"}}"));
             content.Headers.ContentType = new("application/json");
             try
@@ -105,10 +135,15 @@ public static class DecisionLoad
         closed["per_second"] = Math.Round(done / closed["seconds"]!.GetValue<double>());
         closed["verdicts"] = Verdicts(verdicts);
         closed["silo_allocated_bytes_per_decision"] = PerDecision(closed, done);
+        closed["silo_cpu_us_per_decision"] = CpuPerDecision(closed, done);
         report["closed_loop"] = closed;
         BenchReport.Log(closed.ToJsonString());
 
+        if (accounts > 0) report["accounts_seen_before_in_run"] = RepeatShare(Interlocked.Read(ref sequence), accounts);
+        if (garnet is not null) report["store_bytes_per_grain"] = await StoreBytesAsync(garnet.ConnectionString);
+
         // (2) open loop at a fixed rate
+        if (rate <= 0) return;
         var n = (int)(rate * rateSeconds);
         var fromSlot = new double[n];
         var service = new double[n];
@@ -145,12 +180,52 @@ public static class DecisionLoad
         open["failed"] = ok.Count(x => !x);
         open["verdicts"] = Verdicts(verdicts);
         open["silo_allocated_bytes_per_decision"] = PerDecision(open, n);
+        open["silo_cpu_us_per_decision"] = CpuPerDecision(open, n);
         open["latency_ms_from_slot"] = Percentiles(fromSlot);
         open["latency_ms_service"] = Percentiles(service);
         open["generator_max_lag_ms"] = BenchReport.Round(maxLag * 1000, 1);
         report["open_loop"] = open;
-        await BenchReport.WriteAsync(report, $"decisions-{engine}", output);
-        return 0;
+    }
+
+    private static double CpuPerDecision(JsonObject phase, long decisions)
+        => BenchReport.Round(phase["cpu_s_silo"]!.GetValue<double>() * 1e6 / Math.Max(1, decisions), 1);
+
+    // The share of the run's decisions whose account an earlier decision of the run had asked for.
+    private static double RepeatShare(long decisions, long accounts)
+    {
+        var seen = new HashSet<long>();
+        long repeats = 0;
+        for (long i = 1; i <= decisions; i++)
+            if (!seen.Add(DecisionStream.Account(i, accounts))) repeats++;
+        return BenchReport.Round((double)repeats / Math.Max(1, decisions));
+    }
+
+    /// <summary>
+    /// What each kind of grain takes in Garnet (<c>MEMORY USAGE</c>, the engine's own figure for a key
+    /// and its value): up to 200 keys of each kind, from a scan of the silo's keys.
+    /// </summary>
+    private static async Task<JsonObject> StoreBytesAsync(string connectionString)
+    {
+        const string prefix = "tc:"; // the silo's default Cluster:RedisKeyPrefix, which the harness leaves as is
+        using var connection = await ConnectionMultiplexer.ConnectAsync(connectionString);
+        var server = connection.GetServer(connection.GetEndPoints()[0]);
+        var db = connection.GetDatabase();
+        var byKind = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        await foreach (var key in server.KeysAsync(pattern: prefix + "*", pageSize: 1000))
+        {
+            var text = key.ToString();
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            var kind = slash > prefix.Length ? text[prefix.Length..slash] : "other";
+            var sizes = byKind.TryGetValue(kind, out var list) ? list : byKind[kind] = [];
+            if (sizes.Count >= 200) { if (byKind.Values.All(l => l.Count >= 200)) break; continue; }
+            sizes.Add((long)await db.ExecuteAsync("MEMORY", "USAGE", key));
+        }
+        return new JsonObject(byKind.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonObject
+        {
+            ["keys_sampled"] = kv.Value.Count,
+            ["mean"] = BenchReport.Round(kv.Value.Average(), 1),
+            ["max"] = kv.Value.Max(),
+        })));
     }
 
     private static double PerDecision(JsonObject phase, long decisions)

@@ -77,8 +77,33 @@ public static class LoadHarness
 
         if (options.Runs("embedded")) report["embedded_decisions_memory"] = await EmbeddedAsync(options, set, calls);
 
+        if (set is not null && cas is not null && Parts.Skip(1).Any(options.Runs))
+        {
+            // The baselines again, after the figures: a neighbour's burst during either baseline
+            // shows as a spread, and every ratio is also given to the mean of both.
+            var setAfter = await RawEngine.SetAsync(db, "raw SET, 10,000 keys, after the figures", options.InFlight, options.Time);
+            var (casAfter, _) = await RawEngine.CompareAndSetAsync(db, "raw EVAL compare-and-set, 10,000 keys, after the figures", options.InFlight, options.Time);
+            report["raw_set_after"] = setAfter.Json(("raw_set", set));
+            report["raw_eval_compare_and_set_after"] = casAfter.Json(("raw_eval", cas));
+            Bracket(report, "raw_set", set, setAfter);
+            Bracket(report, "raw_eval", cas, casAfter);
+        }
+
         await BenchReport.WriteAsync(report, "load", options.Out);
         return 0;
+    }
+
+    // Every figure with a ratio to the baseline measured before it gets the ratio to the same baseline
+    // measured after it, and to their mean.
+    private static void Bracket(JsonObject report, string baseline, Rate before, Rate after)
+    {
+        foreach (var (name, node) in report.ToList())
+        {
+            if (name.EndsWith("_after", StringComparison.Ordinal) || node is not JsonObject figure || !figure.ContainsKey($"ratio_to_{baseline}")) continue;
+            var perSecond = figure["per_second"]!.GetValue<double>();
+            figure[$"ratio_to_{baseline}_after"] = BenchReport.Round(perSecond / after.PerSecond);
+            figure[$"ratio_to_{baseline}_mean"] = BenchReport.Round(perSecond / ((before.PerSecond + after.PerSecond) / 2));
+        }
     }
 
     private static async Task<Rate> CallsAsync(BenchSilo silo, Options options, int grains)

@@ -36,7 +36,7 @@ public class GrainLogicBenchmarks
         for (var i = 0; i < 5; i++, t = t.AddSeconds(30)) _ip = SourceLogic.Apply(Policy.Ip, _ip, new SourceCommand.Reserve((ulong)i * 7919), t).State;
         for (var i = 0; i < 300; i++, t = t.AddMilliseconds(500))
         {
-            _domain = DomainLogic.Apply(Policy.Domain, _domain, DomainReserve, t).State;
+            _domain = DomainLogic.Apply(Policy, _domain, DomainReserve, t).State;
             _global = GlobalLogic.Apply(Policy.Global, _global, GlobalReserve, t).State;
         }
         _busyNow = t; // same minute as the last grants: a busy domain or global grain
@@ -50,9 +50,9 @@ public class GrainLogicBenchmarks
     [Benchmark] public AccountResult AccountApply() => AccountLogic.Apply(Policy.Account, _account, AccountRequest, _now).Result;
     [Benchmark] public SourceResult IpApply() => SourceLogic.Apply(Policy.Ip, _ip, SourceReserve, _now).Result;
     [Benchmark] public SourceResult NetworkApply() => SourceLogic.Apply(Policy.Network, _ip, SourceReserve, _now).Result;
-    [Benchmark] public BudgetResult DomainApply() => DomainLogic.Apply(Policy.Domain, _domain, DomainReserve, _now).Result;
+    [Benchmark] public BudgetResult DomainApply() => DomainLogic.Apply(Policy, _domain, DomainReserve, _now).Result;
     [Benchmark] public BudgetResult GlobalApply() => GlobalLogic.Apply(Policy.Global, _global, GlobalReserve, _now).Result;
-    [Benchmark] public BudgetResult DomainApplyBusy() => DomainLogic.Apply(Policy.Domain, _domain, DomainReserve, _busyNow).Result;
+    [Benchmark] public BudgetResult DomainApplyBusy() => DomainLogic.Apply(Policy, _domain, DomainReserve, _busyNow).Result;
     [Benchmark] public BudgetResult GlobalApplyBusy() => GlobalLogic.Apply(Policy.Global, _global, GlobalReserve, _busyNow).Result;
 
     [Benchmark] public AccountState AccountRoundTrip() => AccountLogic.Deserialize(AccountLogic.Serialize(_account));

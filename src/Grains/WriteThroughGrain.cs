@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -69,6 +70,8 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
         _ = CommitQueuedAsync();
     }
 
+    // One async method from the queue to the store's task: every await level in between would come
+    // back through the activation's scheduler (a task, a continuation and a delegate per level, per write).
     private async Task CommitQueuedAsync()
     {
         try
@@ -76,7 +79,49 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
             while (_queue is { Count: > 0 } batch)
             {
                 _queue = null;
-                await CommitAsync(batch);
+                // An inspection reads the store's truth, past this activation's copy.
+                if (batch.Exists(call => call is InspectCall)) _reload = true;
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        if (_reload || storage.State?.ExpiresAt <= time.GetUtcNow())
+                        {
+                            await storage.ReadStateAsync();
+                            _reload = false;
+                        }
+                        var now = time.GetUtcNow();
+                        var before = Current;
+                        var state = before;
+                        foreach (var call in batch) state = call.Apply(this, state, now);
+                        if (!ReferenceEquals(state, before) && !state.Equals(before))
+                        {
+                            await Persist(state, now);
+                            GrainStorageMetrics.Written(Kind, batch.Count);
+                        }
+                        foreach (var call in batch) call.Complete();
+                        break;
+                    }
+                    catch (InconsistentStateException)
+                    {
+                        _reload = true;
+                        GrainStorageMetrics.Conflict(Kind);
+                        if (attempt < MaxWriteAttempts) continue;
+                        var message = $"Grain {this.GetGrainId()}: {attempt} writes in a row lost to another activation's; nothing was applied.";
+                        Fail(batch, () => new GrainContendedException(message));
+                        break;
+                    }
+                    catch (Exception ex)
+                    {
+                        // The write may or may not have landed: only a fresh read tells.
+                        _reload = true;
+                        ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType())
+                            .LogWarning(ex, "Grain {Grain}: its storage failed; the {Calls} calls of the batch failed with it", this.GetGrainId(), batch.Count);
+                        var message = $"Grain {this.GetGrainId()}: its state could not be read or written; the call may or may not have been applied.";
+                        Fail(batch, () => new GrainStorageException(message));
+                        break;
+                    }
+                }
             }
         }
         finally
@@ -85,73 +130,32 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
         }
     }
 
-    private async Task CommitAsync(List<IPendingCall> batch)
-    {
-        // An inspection reads the store's truth, past this activation's copy.
-        if (batch.Exists(call => call is InspectCall)) _reload = true;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                if (_reload || storage.State?.ExpiresAt <= time.GetUtcNow())
-                {
-                    await storage.ReadStateAsync();
-                    _reload = false;
-                }
-                var now = time.GetUtcNow();
-                var before = Current;
-                var state = before;
-                foreach (var call in batch) state = call.Apply(this, state, now);
-                if (!ReferenceEquals(state, before) && !state.Equals(before))
-                {
-                    await PersistAsync(state, now);
-                    GrainStorageMetrics.Written(Kind, batch.Count);
-                }
-                foreach (var call in batch) call.Complete();
-                return;
-            }
-            catch (InconsistentStateException)
-            {
-                _reload = true;
-                GrainStorageMetrics.Conflict(Kind);
-                if (attempt < MaxWriteAttempts) continue;
-                var message = $"Grain {this.GetGrainId()}: {attempt} writes in a row lost to another activation's; nothing was applied.";
-                Fail(batch, () => new GrainContendedException(message));
-                return;
-            }
-            catch (Exception ex)
-            {
-                // The write may or may not have landed: only a fresh read tells.
-                _reload = true;
-                ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType())
-                    .LogWarning(ex, "Grain {Grain}: its storage failed; the {Calls} calls of the batch failed with it", this.GetGrainId(), batch.Count);
-                var message = $"Grain {this.GetGrainId()}: its state could not be read or written; the call may or may not have been applied.";
-                Fail(batch, () => new GrainStorageException(message));
-                return;
-            }
-        }
-    }
-
-    private async Task PersistAsync(TState state, DateTimeOffset now)
+    private Task Persist(TState state, DateTimeOffset now)
     {
         var ttl = TimeToLive(state, now);
         if (ttl > TimeSpan.Zero)
         {
             storage.State = new Stored<TState> { Value = state, ExpiresAt = now + ttl };
-            await storage.WriteStateAsync();
+            return storage.WriteStateAsync();
         }
-        else if (storage.RecordExists)
-        {
-            await storage.ClearStateAsync();
-            storage.State = new Stored<TState>();
-        }
-        else
+        if (!storage.RecordExists)
         {
             storage.State = new Stored<TState>();
+            return Task.CompletedTask;
         }
+        return ClearAsync();
     }
 
-    private string Kind => this.GetGrainId().Type.ToString()!;
+    private async Task ClearAsync()
+    {
+        await storage.ClearStateAsync();
+        storage.State = new Stored<TState>();
+    }
+
+    // A grain type's name is decoded into a new string on every ToString: once per kind, not per write.
+    private static readonly ConcurrentDictionary<GrainType, string> KindNames = new();
+
+    private string Kind => KindNames.GetOrAdd(this.GetGrainId().Type, type => type.ToString()!);
 
     // Each caller gets an exception of its own, and a small one. One shared instance would collect a
     // stack trace from every caller it is rethrown to, and each answer carries it across the wire: a

@@ -53,8 +53,8 @@ public static class GlobalLogic
     public static TimeSpan TimeToLive(GlobalPolicy policy, GlobalState state, DateTimeOffset now)
     {
         // A bucket whose arrival time has passed is full, which is where a fresh state starts.
-        long[] until = [Seconds(state.Tat), Seconds(state.UncleanTat), state.Demand.Expires(Minute), state.TightenedUntil, state.ShedUntil];
-        return GrainTime.Until(until.Max(), now);
+        ReadOnlySpan<long> until = [Seconds(state.Tat), Seconds(state.UncleanTat), state.Demand.Expires(Minute), state.TightenedUntil, state.ShedUntil];
+        return GrainTime.UntilLatest(until, now);
     }
 
     public static byte[] Serialize(GlobalState state) =>

@@ -24,4 +24,12 @@ public static class GrainTime
     public static DateTimeOffset ToTime(long seconds) => Epoch.AddSeconds(seconds);
 
     public static TimeSpan Until(long seconds, DateTimeOffset now) => ToTime(seconds) - now;
+
+    /// <summary>Time from <paramref name="now"/> until the latest of <paramref name="seconds"/> (a span: on the stack, not a new array per write).</summary>
+    public static TimeSpan UntilLatest(ReadOnlySpan<long> seconds, DateTimeOffset now)
+    {
+        var latest = long.MinValue;
+        foreach (var s in seconds) latest = Math.Max(latest, s);
+        return Until(latest, now);
+    }
 }

@@ -52,7 +52,7 @@ public static class SourceLogic
     public static TimeSpan TimeToLive(SourcePolicy policy, SourceState state, DateTimeOffset now)
     {
         var window = GrainTime.Seconds(policy.DistinctWindow);
-        long[] until =
+        ReadOnlySpan<long> until =
         [
             state.Tat,
             state.Day.Expires(DaySeconds),
@@ -61,7 +61,7 @@ public static class SourceLogic
             state.Offences == 0 ? state.BlockedUntil : state.BlockedUntil + GrainTime.Seconds(policy.OffenceMemory),
             Listings.Expires(state.Listing, state.ListedUntil),
         ];
-        return GrainTime.Until(until.Max(), now);
+        return GrainTime.UntilLatest(until, now);
     }
 
     public static byte[] Serialize(SourceState state) =>

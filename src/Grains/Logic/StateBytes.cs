@@ -7,9 +7,18 @@ namespace ThrottleCluster.Grains;
 /// <summary>Little-endian writer for grain state; the first byte is the format version.</summary>
 internal sealed class StateWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(128);
+    // One buffer per thread, reused: a writer lives within one synchronous Serialize call, and only
+    // the exact-size copy it hands out (ToArray) leaves it. Every grain write serializes.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
 
-    public StateWriter(byte version) => U8(version);
+    private readonly ArrayBufferWriter<byte> _buffer;
+
+    public StateWriter(byte version)
+    {
+        _buffer = t_buffer ??= new ArrayBufferWriter<byte>(128);
+        _buffer.ResetWrittenCount();
+        U8(version);
+    }
 
     public StateWriter U8(int value)
     {

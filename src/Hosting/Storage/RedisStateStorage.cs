@@ -14,6 +14,12 @@ namespace ThrottleCluster.Hosting.Storage;
 /// atomically only with <c>--lua --lua-transaction-mode</c>; without the second flag two silos can
 /// both win the same ETag.
 /// </summary>
+/// <remarks>
+/// Its awaits do not come back to the grain's scheduler (<c>ConfigureAwait(false)</c>): they touch
+/// nothing of the activation's but the <see cref="IGrainState{T}"/> it was handed, which its grain
+/// does not read until the returned task completes. Coming back would queue each continuation to the
+/// activation (a task, a continuation and a delegate allocated per await), on every write.
+/// </remarks>
 public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorageSerializer serializer, TimeProvider time, string keyPrefix) : IGrainStorage
 {
     // KEYS[1]: the state. ARGV[1]: the ETag expected ('' for none), ARGV[2]: the new value ('' to
@@ -39,10 +45,11 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
     {
         var database = redis.GetDatabase();
         // Both go out at once, on one connection to the key's node.
-        var read = database.StringGetAsync(Key(grainId));
-        var timeToLive = database.KeyTimeToLiveAsync(Key(grainId));
-        var value = (byte[]?)await read;
-        var remaining = await timeToLive;
+        var key = Key(grainId);
+        var read = database.StringGetAsync(key);
+        var timeToLive = database.KeyTimeToLiveAsync(key);
+        var value = (byte[]?)await read.ConfigureAwait(false);
+        var remaining = await timeToLive.ConfigureAwait(false);
         if (value is null)
         {
             grainState.State = Activator.CreateInstance<T>();
@@ -50,7 +57,7 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
             grainState.RecordExists = false;
             return;
         }
-        if (value.Length < ETags.Length) throw new InvalidDataException($"Grain state {Key(grainId)} holds {value.Length} bytes, fewer than its ETag's {ETags.Length}.");
+        if (value.Length < ETags.Length) throw new InvalidDataException($"Grain state {key} holds {value.Length} bytes, fewer than its ETag's {ETags.Length}.");
         grainState.State = serializer.Deserialize<T>(value.AsMemory(ETags.Length))!;
         if (grainState.State is IExpiringState expiring) expiring.ExpiresAt = time.GetUtcNow() + remaining;
         grainState.ETag = Encoding.ASCII.GetString(value, 0, ETags.Length);
@@ -64,14 +71,14 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         var value = new byte[ETags.Length + state.Length];
         Encoding.ASCII.GetBytes(etag, value);
         state.CopyTo(value.AsSpan(ETags.Length));
-        await CompareAndSetAsync(grainId, grainState.ETag, value, TimeToLive((grainState.State as IExpiringState)?.ExpiresAt));
+        await CompareAndSetAsync(grainId, grainState.ETag, value, TimeToLive((grainState.State as IExpiringState)?.ExpiresAt)).ConfigureAwait(false);
         grainState.ETag = etag;
         grainState.RecordExists = true;
     }
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await CompareAndSetAsync(grainId, grainState.ETag, RedisValue.EmptyString, 0);
+        await CompareAndSetAsync(grainId, grainState.ETag, RedisValue.EmptyString, 0).ConfigureAwait(false);
         grainState.ETag = null;
         grainState.RecordExists = false;
     }
@@ -85,12 +92,12 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         RedisResult reply;
         try
         {
-            reply = await database.ScriptEvaluateAsync(WriteScriptSha1, keys, args);
+            reply = await database.ScriptEvaluateAsync(WriteScriptSha1, keys, args).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
             // A node new, restarted or not asked before: EVAL runs the script and caches it there.
-            reply = await database.ScriptEvaluateAsync(WriteScript, keys, args);
+            reply = await database.ScriptEvaluateAsync(WriteScript, keys, args).ConfigureAwait(false);
         }
         if (reply.Resp2Type == ResultType.Integer) return;
         var found = (string?)reply;
@@ -102,5 +109,19 @@ public sealed class RedisStateStorage(IConnectionMultiplexer redis, IGrainStorag
         ? Math.Max(1, (long)Math.Ceiling((at - time.GetUtcNow()).TotalMilliseconds))
         : 0;
 
-    private RedisKey Key(GrainId grainId) => keyPrefix + grainId.ToString();
+    private readonly byte[] _prefix = Encoding.UTF8.GetBytes(keyPrefix);
+
+    // {prefix}{grain id} as the engine holds it: the prefix, then the id as GrainId.ToString spells it
+    // ("{type}/{key}", UTF-8), written once as bytes instead of two strings encoded again per command.
+    private RedisKey Key(GrainId grainId)
+    {
+        var type = grainId.Type.AsSpan();
+        var id = grainId.Key.AsSpan();
+        var key = new byte[_prefix.Length + type.Length + 1 + id.Length];
+        _prefix.CopyTo(key, 0);
+        type.CopyTo(key.AsSpan(_prefix.Length));
+        key[_prefix.Length + type.Length] = (byte)'/';
+        id.CopyTo(key.AsSpan(_prefix.Length + type.Length + 1));
+        return key;
+    }
 }
