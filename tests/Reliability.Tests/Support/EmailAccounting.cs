@@ -4,8 +4,8 @@ namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
 /// What a fault under reset traffic is judged by: the emails that reached the SMTP server against
-/// the Api's Send decisions, its outbox, each account's policy and the sends each account grain
-/// persisted in the engine. Taken once every queued email has been sent and received, so the counts
+/// the Api's Send decisions, its outbox, each account's policy, the global budget and the sends each
+/// account grain persisted in the engine. Taken once every queued email has been sent and received, so the counts
 /// are final.
 /// </summary>
 public sealed record EmailAccounting(
@@ -63,6 +63,14 @@ public sealed record EmailAccounting(
         Assert.All(Accounts, a => Assert.True(a.Received <= a.Persisted, $"{a.Email} got {a.Received} emails but its grain persisted only {a.Persisted} sends."));
         Assert.InRange(PersistedWithoutEmail, 0, unavailable);
     }
+
+    /// <summary>No more emails than the global budget lets out over <paramref name="window"/>, the time the traffic ran (<see cref="CappedAccounts.GlobalBudgetOver"/>).</summary>
+    public void AssertWithinGlobalBudget(TimeSpan window)
+        => Assert.True(Received <= CappedAccounts.GlobalBudgetOver(window),
+            $"{Received} emails in {window.TotalSeconds:0.0} s; the global budget allows {CappedAccounts.GlobalBudgetOver(window)}.");
+
+    /// <summary>Accounts that got as many emails as their policy allows.</summary>
+    public int AtCap(int perAccount) => Accounts.Count(a => a.Received == perAccount);
 
     public override string ToString()
         => $"{Sends} Send decisions, {Enqueued} queued, {Sent} sent, {Received} received for {Accounts.Count} accounts " +
