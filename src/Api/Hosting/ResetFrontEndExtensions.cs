@@ -74,6 +74,7 @@ public static class ResetFrontEndExtensions
             case ClusterProvider.AzureStorage:
                 services.AddSingleton(_ => new Azure.Storage.Queues.QueueServiceClient(cluster.AzureStorage));
                 services.AddSingleton<IOutbox>(sp => ActivatorUtilities.CreateInstance<AzureQueueOutbox>(sp));
+                services.AddReadinessCheck<OutboxProbe>("outbox");
                 break;
             default:
                 throw new InvalidOperationException($"{ClusterSettings.Section}:Provider={cluster.Provider}: the Api has no outbox for this provider.");

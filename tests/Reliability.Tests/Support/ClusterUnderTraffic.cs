@@ -8,8 +8,9 @@ using static ThrottleCluster.Reliability.Tests.Support.ResetTraffic;
 namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
-/// What every fault of the cluster under load starts from: Garnet (membership, grain state, outbox),
-/// silo processes and the Api (an Orleans client) with the <see cref="CappedAccounts"/> policy,
+/// What every fault of the cluster under load starts from: a store (Garnet of its own, or the test's
+/// Azure Storage) with the membership, the grain state and the outbox, silo processes and the Api
+/// (an Orleans client) with the <see cref="CappedAccounts"/> policy,
 /// aiosmtpd, and flood-shaped reset traffic (<see cref="Shape"/>) that a test starts, breaks the
 /// cluster under, marks each fault of (<see cref="BeginFault"/>) and then judges
 /// (<see cref="StopAndJudgeAsync"/>) by what reached the SMTP server.
@@ -20,7 +21,7 @@ public sealed class ClusterUnderTraffic : IAsyncDisposable
     public static readonly FloodShape Shape = new(FloodAccounts: 24, LegitimateAccounts: 1500, LegitimateEvery: 10);
 
     private readonly List<FaultWindow> _faults = [];
-    private readonly CancellationTokenSource _stop = new();
+    private CancellationTokenSource _stop = new();
     private GarnetServer? _garnet;
     private SmtpSink? _smtp;
     private ConnectionMultiplexer? _engine;
@@ -42,18 +43,36 @@ public sealed class ClusterUnderTraffic : IAsyncDisposable
     public TimeSpan StartedIn { get; private set; }
 
     /// <summary>Starts Garnet, aiosmtpd, <paramref name="silos"/> silos and the Api; on failure, whatever started is stopped.</summary>
-    public static async Task<ClusterUnderTraffic> StartAsync(int silos)
+    public static Task<ClusterUnderTraffic> StartAsync(int silos) => StartAsync(async rig =>
+    {
+        rig._garnet = await GarnetServer.StartAsync();
+        var cluster = await ProductCluster.StartAsync(rig._garnet.ConnectionString, silos, CappedAccounts.Policy, rig._smtp, Shape.Accounts);
+        rig._engine = await ConnectionMultiplexer.ConnectAsync(rig._garnet.ConnectionString);
+        rig.Membership = new ClusterMembership(rig._engine);
+        return cluster;
+    });
+
+    /// <summary>
+    /// Starts aiosmtpd, <paramref name="silos"/> silos and the Api over <paramref name="store"/>, the
+    /// test's (which breaks it and stops it); <see cref="Membership"/> is not read (it is in a table).
+    /// </summary>
+    public static Task<ClusterUnderTraffic> StartOnAzureStorageAsync(string store, int silos)
+        => StartAsync(rig => ProductCluster.StartOnAzureStorageAsync(store, silos, AzurePolicy, rig._smtp, Shape.Accounts));
+
+    // A claim the outage cut off (its delete never reached the queue) comes back after the
+    // visibility timeout: seconds here, not the default's 2 minutes, so the run sees it delivered.
+    private static readonly IReadOnlyDictionary<string, string> AzurePolicy =
+        new Dictionary<string, string>(CappedAccounts.Policy) { ["Outbox:VisibilityTimeout"] = "00:00:15" };
+
+    private static async Task<ClusterUnderTraffic> StartAsync(Func<ClusterUnderTraffic, Task<ProductCluster>> startCluster)
     {
         var starting = Stopwatch.StartNew();
         var rig = new ClusterUnderTraffic();
         try
         {
-            rig._garnet = await GarnetServer.StartAsync();
             rig._smtp = await SmtpSink.StartAsync();
-            rig.Cluster = await ProductCluster.StartAsync(rig._garnet.ConnectionString, silos, CappedAccounts.Policy, rig._smtp, Shape.Accounts);
+            rig.Cluster = await startCluster(rig);
             rig.Management = await ManagementClient.ConnectAsync(rig.Cluster);
-            rig._engine = await ConnectionMultiplexer.ConnectAsync(rig._garnet.ConnectionString);
-            rig.Membership = new ClusterMembership(rig._engine);
             rig.Traffic = new ResetTraffic(rig.Cluster.ApiAddress, CappedAccounts.ClientTimeout);
             rig.StartedIn = starting.Elapsed;
             return rig;
@@ -68,9 +87,29 @@ public sealed class ClusterUnderTraffic : IAsyncDisposable
     /// <summary>Starts the traffic (4 workers, 40 ms between a worker's requests) and waits until 20 resets were accepted.</summary>
     public async Task StartTrafficAsync()
     {
-        _load = Traffic.RunAsync(Shape, workers: 4, pause: TimeSpan.FromMilliseconds(40), _stop.Token);
+        ResumeTraffic();
         await AcceptedSinceAsync(0, "the start", 20);
     }
+
+    /// <summary>Stops the traffic, letting the requests in flight finish; <see cref="ResumeTraffic"/> goes on where it stopped.</summary>
+    public async Task PauseTrafficAsync()
+    {
+        await _stop.CancelAsync();
+        await (_load ?? Task.CompletedTask);
+        _stop.Dispose();
+        _stop = new CancellationTokenSource();
+        _load = null;
+    }
+
+    public void ResumeTraffic() => _load = Traffic.RunAsync(Shape, workers: 4, pause: TimeSpan.FromMilliseconds(40), _stop.Token);
+
+    /// <summary>Waits until the Api's outbox has sent every email it queued.</summary>
+    public Task OutboxDrainedAsync() => Eventually.HoldsAsync(async () =>
+    {
+        using var api = new SiloClient(Cluster.ApiAddress, CappedAccounts.ClientTimeout);
+        var page = new PrometheusText(await api.MetricsAsync());
+        return page.Value("tc_outbox_sent_total") >= page.Value("tc_outbox_enqueued_total");
+    }, "the outbox has sent every queued email");
 
     /// <summary>Waits until <paramref name="count"/> requests sent after <paramref name="moment"/> (a <see cref="Stopwatch"/> timestamp) were accepted.</summary>
     public Task AcceptedSinceAsync(long moment, string what, int count = 10)
@@ -105,10 +144,8 @@ public sealed class ClusterUnderTraffic : IAsyncDisposable
     /// </summary>
     public async Task<Judgement> StopAndJudgeAsync(ITestOutputHelper output, string what)
     {
-        await _stop.CancelAsync();
-        await (_load ?? Task.CompletedTask);
-        using var api = new SiloClient(Cluster.ApiAddress, CappedAccounts.ClientTimeout);
-        var accounting = await EmailAccounting.WhenSettledAsync(api, _smtp!, _garnet!.ConnectionString, Shape.Accounts);
+        await PauseTrafficAsync();
+        var accounting = await EmailAccounting.WhenSettledAsync(Cluster, _smtp!, Shape.Accounts);
         var judgement = new Judgement(Traffic.Outcomes, accounting, _faults.Select(f => f.Figures(Traffic.Outcomes)).ToList());
 
         output.WriteLine($"{what}: up in {StartedIn.TotalSeconds:0.0} s; traffic {judgement.Window.TotalSeconds:0.0} s, {judgement.Counts}");

@@ -18,16 +18,25 @@ public sealed record EmailAccounting(
 {
     public sealed record Account(string Email, int Received, int Persisted);
 
-    public static async Task<EmailAccounting> WhenSettledAsync(SiloClient api, SmtpSink smtp, string engine, int accounts)
+    public static async Task<EmailAccounting> WhenSettledAsync(ProductCluster cluster, SmtpSink smtp, int accounts)
     {
+        using var api = new SiloClient(cluster.ApiAddress, CappedAccounts.ClientTimeout);
         var page = new PrometheusText("");
-        await Eventually.HoldsAsync(async () =>
+        try
         {
-            page = new PrometheusText(await api.MetricsAsync());
-            return page.Value("tc_outbox_sent_total") >= page.Value("tc_outbox_enqueued_total") && smtp.Total >= page.Value("tc_outbox_sent_total");
-        }, "every queued email sent and received", TimeSpan.FromSeconds(30));
+            await Eventually.HoldsAsync(async () =>
+            {
+                page = new PrometheusText(await api.MetricsAsync());
+                return page.Value("tc_outbox_sent_total") >= page.Value("tc_outbox_enqueued_total") && smtp.Total >= page.Value("tc_outbox_sent_total");
+            }, "every queued email sent and received", TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e)
+        {
+            throw cluster.Api!.Failure($"had not sent every queued email ({e.Message}; last seen: {page.Value("tc_outbox_enqueued_total")} queued, " +
+                                       $"{page.Value("tc_outbox_sent_total")} sent, {smtp.Total} received)");
+        }
 
-        await using var ledger = await AccountLedger.ConnectAsync(engine);
+        await using var ledger = await AccountLedger.ConnectAsync(cluster);
         var perAccount = smtp.PerRecipient();
         var rows = new List<Account>();
         for (var i = 0; i < accounts; i++)
@@ -73,6 +82,6 @@ public sealed record EmailAccounting(
     public int AtCap(int perAccount) => Accounts.Count(a => a.Received == perAccount);
 
     public override string ToString()
-        => $"{Sends} Send decisions, {Enqueued} queued, {Sent} sent, {Received} received for {Accounts.Count} accounts " +
+        => $"{Sends} Send decisions, {Enqueued} queued ({EnqueueFailed} could not be), {Sent} sent, {Received} received for {Accounts.Count} accounts " +
            $"(max per account {Accounts.Max(a => a.Received)}); {Accounts.Sum(a => a.Persisted)} sends persisted ({PersistedWithoutEmail} without an email)";
 }
