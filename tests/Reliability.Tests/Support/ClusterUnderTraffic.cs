@@ -145,7 +145,7 @@ public sealed class ClusterUnderTraffic : IAsyncDisposable
     public async Task<Judgement> StopAndJudgeAsync(ITestOutputHelper output, string what)
     {
         await PauseTrafficAsync();
-        var accounting = await EmailAccounting.WhenSettledAsync(Cluster, _smtp!, Shape.Accounts);
+        var accounting = await EmailAccounting.WhenSettledAsync(_smtp!, Shape.Accounts, Cluster);
         var judgement = new Judgement(Traffic.Outcomes, accounting, _faults.Select(f => f.Figures(Traffic.Outcomes)).ToList());
 
         output.WriteLine($"{what}: up in {StartedIn.TotalSeconds:0.0} s; traffic {judgement.Window.TotalSeconds:0.0} s, {judgement.Counts}");

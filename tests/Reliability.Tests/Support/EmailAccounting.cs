@@ -18,25 +18,35 @@ public sealed record EmailAccounting(
 {
     public sealed record Account(string Email, int Received, int Persisted);
 
-    public static async Task<EmailAccounting> WhenSettledAsync(ProductCluster cluster, SmtpSink smtp, int accounts)
+    /// <summary>
+    /// Waits until every email the Api of each of <paramref name="clusters"/> (one, or several over one
+    /// store mailing one SMTP server) queued was sent and received, then takes the counts: the Apis'
+    /// summed, the SMTP server's, and the ledger of the store they share.
+    /// </summary>
+    public static async Task<EmailAccounting> WhenSettledAsync(SmtpSink smtp, int accounts, params ProductCluster[] clusters)
     {
-        using var api = new SiloClient(cluster.ApiAddress, CappedAccounts.ClientTimeout);
-        var page = new PrometheusText("");
+        var apis = clusters.Select(c => new SiloClient(c.ApiAddress, CappedAccounts.ClientTimeout)).ToList();
+        var pages = new List<PrometheusText>();
+        double Total(string series) => pages.Sum(p => p.Value(series));
         try
         {
             await Eventually.HoldsAsync(async () =>
             {
-                page = new PrometheusText(await api.MetricsAsync());
-                return page.Value("tc_outbox_sent_total") >= page.Value("tc_outbox_enqueued_total") && smtp.Total >= page.Value("tc_outbox_sent_total");
+                pages = [.. await Task.WhenAll(apis.Select(async a => new PrometheusText(await a.MetricsAsync())))];
+                return pages.All(p => p.Value("tc_outbox_sent_total") >= p.Value("tc_outbox_enqueued_total")) && smtp.Total >= Total("tc_outbox_sent_total");
             }, "every queued email sent and received", TimeSpan.FromSeconds(30));
         }
         catch (TimeoutException e)
         {
-            throw cluster.Api!.Failure($"had not sent every queued email ({e.Message}; last seen: {page.Value("tc_outbox_enqueued_total")} queued, " +
-                                       $"{page.Value("tc_outbox_sent_total")} sent, {smtp.Total} received)");
+            throw clusters[0].Api!.Failure($"(or another Api) had not sent every queued email ({e.Message}; last seen: {Total("tc_outbox_enqueued_total")} queued, " +
+                                           $"{Total("tc_outbox_sent_total")} sent, {smtp.Total} received)");
+        }
+        finally
+        {
+            foreach (var api in apis) api.Dispose();
         }
 
-        await using var ledger = await AccountLedger.ConnectAsync(cluster);
+        await using var ledger = await AccountLedger.ConnectAsync(clusters[0]);
         var perAccount = smtp.PerRecipient();
         var rows = new List<Account>();
         for (var i = 0; i < accounts; i++)
@@ -45,10 +55,10 @@ public sealed record EmailAccounting(
             rows.Add(new Account(email, perAccount.GetValueOrDefault(email), await ledger.SendsAsync(email)));
         }
         return new EmailAccounting(
-            page.Value("tc_api_decisions_total{verdict=\"Send\"}"),
-            page.Value("tc_outbox_enqueued_total"),
-            page.Value("tc_outbox_enqueue_failed_total"),
-            page.Value("tc_outbox_sent_total"),
+            Total("tc_api_decisions_total{verdict=\"Send\"}"),
+            Total("tc_outbox_enqueued_total"),
+            Total("tc_outbox_enqueue_failed_total"),
+            Total("tc_outbox_sent_total"),
             smtp.Total,
             rows);
     }
