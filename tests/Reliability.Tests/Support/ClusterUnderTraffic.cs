@@ -42,11 +42,16 @@ public sealed class ClusterUnderTraffic : IAsyncDisposable
     /// <summary>How long the cluster took to come up, before any traffic.</summary>
     public TimeSpan StartedIn { get; private set; }
 
-    /// <summary>Starts Garnet, aiosmtpd, <paramref name="silos"/> silos and the Api; on failure, whatever started is stopped.</summary>
-    public static Task<ClusterUnderTraffic> StartAsync(int silos) => StartAsync(async rig =>
+    /// <summary>
+    /// Starts Garnet, aiosmtpd, <paramref name="silos"/> silos and the Api; on failure, whatever
+    /// started is stopped. The hosts reach Garnet at the address <paramref name="reach"/> gives for it
+    /// (the test's proxy in front of it, say), directly by default; <see cref="Membership"/> always
+    /// reads Garnet itself.
+    /// </summary>
+    public static Task<ClusterUnderTraffic> StartAsync(int silos, Func<GarnetServer, string>? reach = null) => StartAsync(async rig =>
     {
         rig._garnet = await GarnetServer.StartAsync();
-        var cluster = await ProductCluster.StartAsync(rig._garnet.ConnectionString, silos, CappedAccounts.Policy, rig._smtp, Shape.Accounts);
+        var cluster = await ProductCluster.StartAsync((reach ?? (g => g.ConnectionString))(rig._garnet), silos, CappedAccounts.Policy, rig._smtp, Shape.Accounts);
         rig._engine = await ConnectionMultiplexer.ConnectAsync(rig._garnet.ConnectionString);
         rig.Membership = new ClusterMembership(rig._engine);
         return cluster;
