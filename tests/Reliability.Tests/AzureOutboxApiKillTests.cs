@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Options;
 using ThrottleCluster.Api.Outbox;
@@ -32,7 +31,7 @@ public sealed class AzureOutboxApiKillTests(ITestOutputHelper output)
         smtp.Delay = TimeSpan.FromMilliseconds(700);
         var directory = Directory.CreateTempSubdirectory("tc-azure-outbox-kill-").FullName;
         var queueName = $"kill{Guid.NewGuid():N}"[..24];
-        var settings = ApiSettings(cluster, smtp, directory, queueName);
+        var settings = await ApiSettingsAsync(cluster, smtp, directory, queueName);
         var outbox = new AzureQueueOutbox(new QueueServiceClient(azurite.ConnectionString), Options.Create(new OutboxOptions { QueueName = queueName }),
             TimeProvider.System, new OutboxStatistics());
         var recipients = Enumerable.Range(0, Jobs).Select(ProductCluster.Email).ToList();
@@ -79,18 +78,11 @@ public sealed class AzureOutboxApiKillTests(ITestOutputHelper output)
         }
     }
 
-    private static Dictionary<string, string> ApiSettings(ProductCluster cluster, SmtpFaultServer smtp, string directory, string queueName)
+    private static async Task<Dictionary<string, string>> ApiSettingsAsync(ProductCluster cluster, SmtpFaultServer smtp, string directory, string queueName)
     {
-        var accounts = Path.Combine(directory, "accounts.json");
-        File.WriteAllText(accounts, JsonSerializer.Serialize(Enumerable.Range(0, Jobs).Select(i => new { accountId = $"user{i}", email = ProductCluster.Email(i) })));
-        return new Dictionary<string, string>(cluster.Settings)
+        var settings = new Dictionary<string, string>(cluster.Settings)
         {
-            ["Accounts:File"] = accounts,
-            ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
-            ["Email:Smtp:Host"] = LoopbackPort.Host,
-            ["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
-            ["Email:Smtp:Tls"] = "None",
-            ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
+            ["Accounts:File"] = await ProductCluster.WriteAccountsAsync(directory, Jobs),
             ["Email:Smtp:Timeout"] = "00:00:04",
             ["Email:Smtp:Connections"] = Concurrency.ToString(CultureInfo.InvariantCulture),
             ["Outbox:Concurrency"] = Concurrency.ToString(CultureInfo.InvariantCulture),
@@ -98,5 +90,7 @@ public sealed class AzureOutboxApiKillTests(ITestOutputHelper output)
             ["Outbox:PollInterval"] = "00:00:00.05",
             ["Outbox:QueueName"] = queueName,
         };
+        foreach (var (key, value) in ProductCluster.MailSettings(smtp.Port)) settings[key] = value;
+        return settings;
     }
 }

@@ -19,6 +19,7 @@ namespace ThrottleCluster.Reliability.Tests;
 /// store is back every silo writes that it is alive again by itself; the accounting, the caps and the
 /// global budget hold over the run.
 /// </summary>
+[Trait(LongRuns.Trait, LongRuns.Value)]
 public sealed class MembershipStoreOutageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(20);

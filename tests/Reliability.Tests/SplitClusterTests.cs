@@ -18,6 +18,7 @@ namespace ThrottleCluster.Reliability.Tests;
 /// together stay within one global budget (not one each), every Send is one email and backed by a
 /// send persisted once; and the two global activations really raced (write conflicts counted).
 /// </summary>
+[Trait(LongRuns.Trait, LongRuns.Value)]
 public sealed class SplitClusterTests(ITestOutputHelper output)
 {
     private static readonly FloodShape Flood = new(FloodAccounts: 48, LegitimateAccounts: 0, LegitimateEvery: 10);

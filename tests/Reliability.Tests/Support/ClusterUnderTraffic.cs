@@ -10,10 +10,10 @@ namespace ThrottleCluster.Reliability.Tests.Support;
 /// <summary>
 /// What every fault of the cluster under load starts from: a store (Garnet of its own, or the test's
 /// Azure Storage) with the membership, the grain state and the outbox, silo processes and the Api
-/// (an Orleans client) with the <see cref="CappedAccounts"/> policy,
-/// aiosmtpd, and flood-shaped reset traffic (<see cref="Shape"/>) that a test starts, breaks the
-/// cluster under, marks each fault of (<see cref="BeginFault"/>) and then judges
-/// (<see cref="StopAndJudgeAsync"/>) by what reached the SMTP server.
+/// (an Orleans client) with the <see cref="CappedAccounts"/> policy, aiosmtpd, and flood-shaped
+/// reset traffic (<see cref="Shape"/>) that a test starts, breaks the cluster under, marks each
+/// fault of (<see cref="BeginFault"/>) and then judges (<see cref="StopAndJudgeAsync"/>) by what
+/// reached the SMTP server.
 /// </summary>
 public sealed class ClusterUnderTraffic : IAsyncDisposable
 {
@@ -62,12 +62,7 @@ public sealed class ClusterUnderTraffic : IAsyncDisposable
     /// test's (which breaks it and stops it); <see cref="Membership"/> is not read (it is in a table).
     /// </summary>
     public static Task<ClusterUnderTraffic> StartOnAzureStorageAsync(string store, int silos)
-        => StartAsync(rig => ProductCluster.StartOnAzureStorageAsync(store, silos, AzurePolicy, rig._smtp, Shape.Accounts));
-
-    // A claim the outage cut off (its delete never reached the queue) comes back after the
-    // visibility timeout: seconds here, not the default's 2 minutes, so the run sees it delivered.
-    private static readonly IReadOnlyDictionary<string, string> AzurePolicy =
-        new Dictionary<string, string>(CappedAccounts.Policy) { ["Outbox:VisibilityTimeout"] = "00:00:15" };
+        => StartAsync(rig => ProductCluster.StartOnAzureStorageAsync(store, silos, CappedAccounts.Policy, rig._smtp, Shape.Accounts));
 
     private static async Task<ClusterUnderTraffic> StartAsync(Func<ClusterUnderTraffic, Task<ProductCluster>> startCluster)
     {

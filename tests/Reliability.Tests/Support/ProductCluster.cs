@@ -144,24 +144,36 @@ public sealed class ProductCluster : IAsyncDisposable
     private async Task StartApiAsync(SmtpSink smtp, int accounts)
     {
         _directory = Directory.CreateTempSubdirectory("tc-reliability-").FullName;
-        var file = Path.Combine(_directory, "accounts.json");
-        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(
-            Enumerable.Range(0, accounts).Select(i => new { accountId = $"user{i}", email = Email(i) })));
         var settings = new Dictionary<string, string>(_settings)
         {
-            ["Accounts:File"] = file,
-            ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
-            ["Email:Smtp:Host"] = LoopbackPort.Host,
-            ["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
-            ["Email:Smtp:Tls"] = "None",
-            ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
+            ["Accounts:File"] = await WriteAccountsAsync(_directory, accounts),
             ["Email:Smtp:Timeout"] = "00:00:10",
             ["Outbox:KeyPrefix"] = $"reliability:outbox:{Guid.NewGuid():N}",
             ["Outbox:PollInterval"] = "00:00:00.05",
             ["Outbox:RetryDelay"] = "00:00:00.2",
         };
+        foreach (var (key, value) in MailSettings(smtp.Port)) settings[key] = value;
         Api = await ProductHosts.StartApiAsync(settings);
     }
+
+    /// <summary>Writes the accounts file of accounts <c>user0</c> to <c>user{accounts - 1}</c> (<see cref="Email"/>) into <paramref name="directory"/>; returns its path.</summary>
+    public static async Task<string> WriteAccountsAsync(string directory, int accounts)
+    {
+        var file = Path.Combine(directory, "accounts.json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(
+            Enumerable.Range(0, accounts).Select(i => new { accountId = $"user{i}", email = Email(i) })));
+        return file;
+    }
+
+    /// <summary>How an Api of these tests mails: plain SMTP to 127.0.0.1:<paramref name="smtpPort"/>, with the sender and reset link every test expects.</summary>
+    public static IReadOnlyDictionary<string, string> MailSettings(int smtpPort) => new Dictionary<string, string>
+    {
+        ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
+        ["Email:Smtp:Host"] = LoopbackPort.Host,
+        ["Email:Smtp:Port"] = smtpPort.ToString(CultureInfo.InvariantCulture),
+        ["Email:Smtp:Tls"] = "None",
+        ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
+    };
 
     public async ValueTask DisposeAsync()
     {
