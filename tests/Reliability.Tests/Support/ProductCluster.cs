@@ -34,7 +34,7 @@ public sealed class ProductCluster : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _settings[key] = value;
     }
 
-    /// <summary>What every host of this cluster is configured with: provider, engine, secret, and the test's own settings.</summary>
+    /// <summary>What every host of this cluster is configured with: provider, store, secret, and the test's own settings.</summary>
     public IReadOnlyDictionary<string, string> Settings => _settings;
 
     public IReadOnlyList<ServiceProcess> Silos => _silos;
