@@ -68,7 +68,8 @@ bash scripts/cluster-up.sh
 
 pid_of() { awk -v n="$1" '$2 == n { print $1 }' "$CLUSTER_STATE/pids"; }
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"; }
-activations() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^orleans_catalog_activations / { printf "%d", $2 }' || true; }
+# The exporter labels every series (otel_scope_name): sum the series of the metric, whatever their labels.
+activations() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^orleans_catalog_activations[{ ]/ { sum += $NF; n++ } END { if (n) printf "%d", sum }' || true; }
 garnet() { redis-cli -p "$GARNET_PORT" "$@" 2>/dev/null || true; }
 read -r silo1 silo2 <<<"$SILO_PORTS"
 garnet_pid=$(pid_of garnet) api_pid=$(pid_of api)
@@ -156,16 +157,17 @@ echo
 echo "Over time (every ~30 s):"
 awk -F'\t' -v every="$(( 30 / sample > 0 ? 30 / sample : 1 ))" 'NR == 1 || (NR - 2) % every == 0 { printf "%6s %-8s keys %8s  garnet %5s MB  silos %5s+%-5s MB  api %5s MB  activations %7s  mails %6s\n", $1, $2, $5, $3, $6, $7, $8, $9, $10 }' "$samples" | tail -n +2
 for f in "$CLUSTER_STATE"/steady-*.json "$CLUSTER_STATE"/burst-*.json; do
-  [ -f "$f" ] && awk -v f="$(basename "$f")" '/"attack_requests"|"requests_per_s"|"emails"/ { gsub(/[ ,]/, ""); line = line " " $0 } END { print f ":" line }' "$f"
+  [ -f "$f" ] && awk -v f="$(basename "$f")" '/"attack_requests"|"requests_per_s"|"emails"|"503"/ { gsub(/[ ,]/, ""); line = line " " $0 } END { print f ":" line }' "$f"
 done
 
 # Accounting, once the outbox has sent what it will: every Send the Api acted on is one .eml, and no
 # account got more than Throttle:Account:PerDay (the soak's windows are all inside one day).
-metric() { curl -fsS "$api/metrics" | awk -v s="$1" '$1 == s { printf "%d", $2; found = 1 } END { if (!found) print 0 }'; }
+# metric NAME [LABEL]: the sum of NAME's series (with LABEL among their labels, when given).
+metric() { curl -fsS "$api/metrics" | awk -v n="$1" -v l="${2:-}" '{ name = $1; sub(/\{.*/, "", name) } name == n && (l == "" || index($1, l)) { sum += $NF } END { printf "%d", sum }'; }
 for _ in $(seq 1 60); do [ "$(metric tc_outbox_sent_total)" -ge "$(metric tc_outbox_enqueued_total)" ] && break; sleep 1; done
-sends=$(metric 'tc_api_decisions_total{verdict="Send"}') mails=$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' | wc -l)
+sends=$(metric tc_api_decisions_total 'verdict="Send"') mails=$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' | wc -l)
 per_day=${Throttle__Account__PerDay:-10}
-most=$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' -exec grep -h -m1 '^To:' {} + | sort | uniq -c | sort -rn | head -n 1 | awk '{ print $1 + 0 }')
+most=$(find "$CLUSTER_STATE/mail" -maxdepth 1 -name '*.eml' -exec grep -h -m1 '^To:' {} + | sort | uniq -c | awk '$1 > most { most = $1 } END { print most + 0 }')
 echo
 echo "Accounting: $sends Send decisions, $(metric tc_outbox_enqueued_total) queued, $mails emails written; at most ${most:-0} to one address (cap $per_day a day);" \
   "$(grep -c SIGKILLed "$CLUSTER_STATE/kills.log" 2>/dev/null || echo 0) silo kills (see $CLUSTER_STATE/kills.log)"

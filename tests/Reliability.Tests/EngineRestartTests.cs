@@ -63,7 +63,7 @@ public sealed class EngineRestartTests(ITestOutputHelper output)
             return false;
         }, "the silo that never held the blocked account decides on it");
 
-        await using var ledger = await AccountLedger.ConnectAsync(garnet.ConnectionString);
+        await using var ledger = await AccountLedger.ConnectAsync(cluster);
         using var engine = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString);
         var membership = new ClusterMembership(engine);
         var statuses = new List<int>();

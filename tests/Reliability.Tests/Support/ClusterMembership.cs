@@ -19,13 +19,14 @@ public sealed class ClusterMembership(IConnectionMultiplexer engine)
     private static readonly ClusterSettings Defaults = new();
     private static readonly RedisKey Table = $"{Defaults.ServiceId}/members/{Defaults.ClusterId}";
 
-    /// <summary>Every incarnation of the silo on <paramref name="siloPort"/>, newest last, with its status.</summary>
-    public async Task<IReadOnlyList<(string Address, int Status)>> OfAsync(int siloPort)
+    /// <summary>Every incarnation of the silo on <paramref name="siloPort"/>, newest last, with its status and when it last wrote that it is alive.</summary>
+    public async Task<IReadOnlyList<(string Address, int Status, DateTimeOffset IAmAlive)>> OfAsync(int siloPort)
     {
         var entries = await engine.GetDatabase().HashGetAllAsync(Table);
         return entries.Where(e => e.Name != "Version")
             .Select(e => JsonDocument.Parse((string)e.Value!).RootElement)
-            .Select(e => (Address: e.GetProperty("SiloAddress").GetProperty("SiloAddress").GetString()!, Status: e.GetProperty("Status").GetInt32()))
+            .Select(e => (Address: e.GetProperty("SiloAddress").GetProperty("SiloAddress").GetString()!, Status: e.GetProperty("Status").GetInt32(),
+                IAmAlive: e.GetProperty("IAmAliveTime").GetDateTimeOffset()))
             .Where(e => e.Address.StartsWith($"127.0.0.1:{siloPort}@", StringComparison.Ordinal))
             .OrderBy(e => long.Parse(e.Address[(e.Address.IndexOf('@') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
             .ToList();

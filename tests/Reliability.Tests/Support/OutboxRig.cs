@@ -69,15 +69,10 @@ public sealed class OutboxRig : IAsyncDisposable
         var configuration = new Dictionary<string, string>(cluster.Silos.Settings)
         {
             ["Accounts:File"] = file,
-            ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
-            ["Email:Smtp:Host"] = LoopbackPort.Host,
-            ["Email:Smtp:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
-            ["Email:Smtp:Tls"] = "None",
-            ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
             ["Outbox:KeyPrefix"] = KeyPrefix,
             ["Outbox:PollInterval"] = "00:00:00.05",
         };
-        foreach (var (key, value) in settings) configuration[key] = value;
+        foreach (var (key, value) in ProductCluster.MailSettings(Smtp.Port).Concat(settings)) configuration[key] = value;
         Api = await ProductHosts.StartApiAsync(configuration);
         Client = new HttpClient { BaseAddress = ProductHosts.AddressOf(Api.Port), Timeout = TimeSpan.FromSeconds(30) };
     }

@@ -8,9 +8,10 @@ namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
 /// The product in cluster mode, every host a process of its own on loopback: Orleans silos whose
-/// membership and grain state are in an engine, and optionally the Api as an Orleans client of them
-/// (its outbox in the same engine), sending mail over plain SMTP to an <see cref="SmtpSink"/>. The
-/// engine itself (Garnet, or a proxy in front of it) belongs to the test, which breaks it. Accounts
+/// membership and grain state are in a store (an engine such as Garnet, or Azure Storage), and
+/// optionally the Api as an Orleans client of them (its outbox in the same store), sending mail over
+/// plain SMTP to an <see cref="SmtpSink"/>. The store itself (Garnet, Azurite, or a proxy in front of
+/// one) belongs to the test, which breaks it. Accounts
 /// <c>user{i}</c> have the address <see cref="Email"/>, each on a domain of its own so no domain
 /// budget links them.
 /// </summary>
@@ -22,22 +23,18 @@ public sealed class ProductCluster : IAsyncDisposable
     private readonly Dictionary<string, string> _settings;
     private string? _directory;
 
-    private ProductCluster(string engine, IReadOnlyDictionary<string, string>? settings)
+    private ProductCluster(ClusterProvider provider, string store, IReadOnlyDictionary<string, string>? settings)
     {
-        Engine = engine;
         _settings = new Dictionary<string, string>
         {
-            ["Cluster:Provider"] = nameof(ClusterProvider.Redis),
-            ["Cluster:Redis"] = engine,
+            [$"{ClusterSettings.Section}:{nameof(ClusterSettings.Provider)}"] = provider.ToString(),
+            [$"{ClusterSettings.Section}:{provider}"] = store, // Cluster:Redis or Cluster:AzureStorage
             [DecisionApi.AccountHashSecretKey] = AccountHashSecret,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _settings[key] = value;
     }
 
-    /// <summary>The engine's address as the hosts were given it.</summary>
-    public string Engine { get; }
-
-    /// <summary>What every host of this cluster is configured with: provider, engine, secret, and the test's own settings.</summary>
+    /// <summary>What every host of this cluster is configured with: provider, store, secret, and the test's own settings.</summary>
     public IReadOnlyDictionary<string, string> Settings => _settings;
 
     public IReadOnlyList<ServiceProcess> Silos => _silos;
@@ -51,19 +48,31 @@ public sealed class ProductCluster : IAsyncDisposable
     public static string Email(int account) => $"user{account.ToString(CultureInfo.InvariantCulture)}@a{account.ToString(CultureInfo.InvariantCulture)}.reliability.example";
 
     /// <summary>
-    /// Starts <paramref name="siloCount"/> silos, each with <paramref name="settings"/>, waits until
-    /// each has made a decision (in no particular order: <see cref="Silos"/> is as they came up), then the Api (with the same settings) when <paramref name="smtp"/> is
-    /// given: an Orleans client connects at start, so it comes once silos are in the membership. On
-    /// failure, whatever started is stopped.
+    /// Starts <paramref name="siloCount"/> silos over the Redis engine <paramref name="engine"/>, each
+    /// with <paramref name="settings"/>, waits until each has made a decision (in no particular order:
+    /// <see cref="Silos"/> is as they came up), then the Api (with the same settings) when
+    /// <paramref name="smtp"/> is given: an Orleans client connects at start, so it comes once silos
+    /// are in the membership. On failure, whatever started is stopped.
     /// </summary>
-    public static async Task<ProductCluster> StartAsync(
+    public static Task<ProductCluster> StartAsync(
         string engine,
         int siloCount,
         IReadOnlyDictionary<string, string>? settings = null,
         SmtpSink? smtp = null,
         int accounts = 0)
+        => StartAsync(new ProductCluster(ClusterProvider.Redis, engine, settings), siloCount, smtp, accounts);
+
+    /// <summary>As <see cref="StartAsync(string, int, IReadOnlyDictionary{string, string}?, SmtpSink?, int)"/>, over Azure Storage: Table membership and grain state, the Api's outbox in its queues.</summary>
+    public static Task<ProductCluster> StartOnAzureStorageAsync(
+        string connectionString,
+        int siloCount,
+        IReadOnlyDictionary<string, string>? settings = null,
+        SmtpSink? smtp = null,
+        int accounts = 0)
+        => StartAsync(new ProductCluster(ClusterProvider.AzureStorage, connectionString, settings), siloCount, smtp, accounts);
+
+    private static async Task<ProductCluster> StartAsync(ProductCluster cluster, int siloCount, SmtpSink? smtp, int accounts)
     {
-        var cluster = new ProductCluster(engine, settings);
         try
         {
             // Side by side: most of a silo's start is waiting (joining the membership, the first
@@ -135,24 +144,36 @@ public sealed class ProductCluster : IAsyncDisposable
     private async Task StartApiAsync(SmtpSink smtp, int accounts)
     {
         _directory = Directory.CreateTempSubdirectory("tc-reliability-").FullName;
-        var file = Path.Combine(_directory, "accounts.json");
-        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(
-            Enumerable.Range(0, accounts).Select(i => new { accountId = $"user{i}", email = Email(i) })));
         var settings = new Dictionary<string, string>(_settings)
         {
-            ["Accounts:File"] = file,
-            ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
-            ["Email:Smtp:Host"] = LoopbackPort.Host,
-            ["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
-            ["Email:Smtp:Tls"] = "None",
-            ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
+            ["Accounts:File"] = await WriteAccountsAsync(_directory, accounts),
             ["Email:Smtp:Timeout"] = "00:00:10",
             ["Outbox:KeyPrefix"] = $"reliability:outbox:{Guid.NewGuid():N}",
             ["Outbox:PollInterval"] = "00:00:00.05",
             ["Outbox:RetryDelay"] = "00:00:00.2",
         };
+        foreach (var (key, value) in MailSettings(smtp.Port)) settings[key] = value;
         Api = await ProductHosts.StartApiAsync(settings);
     }
+
+    /// <summary>Writes the accounts file of accounts <c>user0</c> to <c>user{accounts - 1}</c> (<see cref="Email"/>) into <paramref name="directory"/>; returns its path.</summary>
+    public static async Task<string> WriteAccountsAsync(string directory, int accounts)
+    {
+        var file = Path.Combine(directory, "accounts.json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(
+            Enumerable.Range(0, accounts).Select(i => new { accountId = $"user{i}", email = Email(i) })));
+        return file;
+    }
+
+    /// <summary>How an Api of these tests mails: plain SMTP to 127.0.0.1:<paramref name="smtpPort"/>, with the sender and reset link every test expects.</summary>
+    public static IReadOnlyDictionary<string, string> MailSettings(int smtpPort) => new Dictionary<string, string>
+    {
+        ["Email:ResetUrlTemplate"] = "https://app.example.com/reset?token={token}",
+        ["Email:Smtp:Host"] = LoopbackPort.Host,
+        ["Email:Smtp:Port"] = smtpPort.ToString(CultureInfo.InvariantCulture),
+        ["Email:Smtp:Tls"] = "None",
+        ["Email:Smtp:From"] = "ThrottleCluster <no-reply@example.com>",
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -7,29 +7,37 @@ using ThrottleCluster.Hosting;
 namespace ThrottleCluster.Reliability.Tests.Support;
 
 /// <summary>
-/// Steady <c>POST /v1/password-resets</c> traffic to the Api: a few workers, each asking for the
-/// accounts in turn, every request from a client address (and /24) of its own, so only the account
-/// and the cluster can stop it. Every request has a client-side timeout, and every outcome is kept
-/// with when it was sent and answered (<see cref="Stopwatch"/> timestamps), so a test can tell what
-/// was in flight at a fault.
+/// <c>POST /v1/password-resets</c> traffic to the Api shaped as the flood DESIGN.md describes, with
+/// legitimate users among it: a few workers keep asking for the <see cref="FloodShape.FloodAccounts"/>
+/// victims in turn, far past their caps, every request from a client address (and /24) of its own
+/// (rotating sources, so only the accounts, the global budget and the cluster can stop it); every
+/// <see cref="FloodShape.LegitimateEvery"/>th request is instead a legitimate user's one request for
+/// an account of its own that nobody else asks for. Every request has a client-side timeout, and
+/// every outcome is kept with when it was sent and answered (<see cref="Stopwatch"/> timestamps), so
+/// a test can tell what was in flight at a fault.
 /// </summary>
 public sealed class ResetTraffic(Uri api, TimeSpan clientTimeout)
 {
     private readonly HttpClient _http = new() { BaseAddress = api, Timeout = clientTimeout };
     private readonly ConcurrentQueue<Outcome> _outcomes = new();
-    private int _nextAccount, _nextSource;
+    private int _sent, _nextFlood, _nextLegitimate, _nextSource;
 
     public IReadOnlyList<Outcome> Outcomes => _outcomes.ToArray();
 
     public Counts Snapshot() => Counts.Of(Outcomes);
 
     /// <summary>Runs until <paramref name="stop"/> is cancelled; a request in flight then is finished, not counted as a timeout.</summary>
-    public async Task RunAsync(int accounts, int workers, TimeSpan pause, CancellationToken stop)
+    public async Task RunAsync(FloodShape shape, int workers, TimeSpan pause, CancellationToken stop)
         => await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
-                await SendOneAsync(ProductCluster.Email(Interlocked.Increment(ref _nextAccount) % accounts));
+                // Each legitimate account is asked once; once all have been, the rest is flood.
+                var n = 0;
+                var legitimate = Interlocked.Increment(ref _sent) % shape.LegitimateEvery == 0
+                                 && (n = Interlocked.Increment(ref _nextLegitimate)) <= shape.LegitimateAccounts;
+                var account = legitimate ? shape.FloodAccounts + n - 1 : Interlocked.Increment(ref _nextFlood) % shape.FloodAccounts;
+                await SendOneAsync(ProductCluster.Email(account), legitimate);
                 try
                 {
                     await Task.Delay(pause, stop);
@@ -41,7 +49,7 @@ public sealed class ResetTraffic(Uri api, TimeSpan clientTimeout)
         })));
 
     /// <summary>One request for <paramref name="login"/>; returns its status, or null when it timed out or never connected.</summary>
-    public async Task<HttpStatusCode?> SendOneAsync(string login)
+    public async Task<HttpStatusCode?> SendOneAsync(string login, bool legitimate = false)
     {
         var n = Interlocked.Increment(ref _nextSource);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/password-resets")
@@ -72,7 +80,7 @@ public sealed class ResetTraffic(Uri api, TimeSpan clientTimeout)
         {
             result = Result.Unreachable;
         }
-        _outcomes.Enqueue(new Outcome(login, sent, Stopwatch.GetTimestamp(), result));
+        _outcomes.Enqueue(new Outcome(login, legitimate, sent, Stopwatch.GetTimestamp(), result));
         return status;
     }
 
@@ -80,11 +88,21 @@ public sealed class ResetTraffic(Uri api, TimeSpan clientTimeout)
 
     /// <param name="Sent">When the request left, as a <see cref="Stopwatch"/> timestamp.</param>
     /// <param name="Answered">When its answer (or its failure) came, likewise.</param>
-    public sealed record Outcome(string Login, long Sent, long Answered, Result Result)
+    /// <param name="Legitimate">A legitimate user's one request for its own account, not the flood's.</param>
+    public sealed record Outcome(string Login, bool Legitimate, long Sent, long Answered, Result Result)
     {
         public TimeSpan Took => Stopwatch.GetElapsedTime(Sent, Answered);
 
         public bool InFlightAt(long moment) => Sent <= moment && Answered >= moment;
+    }
+
+    /// <summary>
+    /// Accounts <c>user0</c> to <c>user{FloodAccounts - 1}</c> are the flood's victims; the
+    /// <see cref="LegitimateAccounts"/> after them are legitimate users, one request each.
+    /// </summary>
+    public sealed record FloodShape(int FloodAccounts, int LegitimateAccounts, int LegitimateEvery)
+    {
+        public int Accounts => FloodAccounts + LegitimateAccounts;
     }
 
     public sealed record Counts(int Requests, int Accepted, int Throttled, int Unavailable, int Other, int TimedOut, int Unreachable)

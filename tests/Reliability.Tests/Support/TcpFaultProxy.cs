@@ -10,8 +10,12 @@ namespace ThrottleCluster.Reliability.Tests.Support;
 /// ones as soon as they arrive, and <see cref="Delay"/> holds every chunk of data, both ways, that
 /// long before passing it on, and <see cref="BlackHoleOpen"/> silently drops everything on the
 /// connections open now, for good, as a stale NAT or firewall entry does: no reset, no close, the
-/// peers just never hear back. <see cref="Heal"/> ends the faults for new connections; black-holed
-/// ones stay dead. Bytes are never altered.
+/// peers just never hear back. Given a marker, it tells one kind of connection from the rest by what
+/// its client sends (connections whose client has sent the marker are watched), and
+/// <see cref="CutWatched"/> resets the watched ones and every new one as soon as it sends the marker,
+/// while the others pass: one client of the server made unreachable, the rest not.
+/// <see cref="Heal"/> ends the faults for new connections; black-holed ones stay dead. Bytes are
+/// never altered.
 /// </summary>
 public sealed class TcpFaultProxy : IAsyncDisposable
 {
@@ -20,13 +24,16 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     private readonly ConcurrentDictionary<Connection, byte> _connections = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
-    private volatile bool _refuse;
+    private readonly byte[] _marker;
+    private volatile bool _refuse, _cutWatched;
     private long _delayTicks;
-    private int _accepted;
+    private int _accepted, _cut;
 
-    public TcpFaultProxy(IPEndPoint target)
+    /// <param name="marker">What the client of a watched connection sends (ASCII), e.g. a key only one client uses; none when empty.</param>
+    public TcpFaultProxy(IPEndPoint target, string marker = "")
     {
         _target = target;
+        _marker = System.Text.Encoding.ASCII.GetBytes(marker);
         _listener.Start();
         _accepting = AcceptAsync();
     }
@@ -37,6 +44,9 @@ public sealed class TcpFaultProxy : IAsyncDisposable
 
     /// <summary>Connections accepted and passed on so far.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Watched connections reset by <see cref="CutWatched"/> so far.</summary>
+    public int Cut => Volatile.Read(ref _cut);
 
     public TimeSpan Delay
     {
@@ -56,10 +66,24 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         foreach (var connection in _connections.Keys) connection.BlackHoled = true;
     }
 
+    public void CutWatched()
+    {
+        if (_marker.Length == 0) throw new InvalidOperationException("This proxy watches no marker.");
+        _cutWatched = true;
+        foreach (var connection in _connections.Keys.Where(c => c.Watched)) CutOne(connection);
+    }
+
     public void Heal()
     {
         _refuse = false;
+        _cutWatched = false;
         Delay = TimeSpan.Zero;
+    }
+
+    private void CutOne(Connection connection)
+    {
+        Interlocked.Increment(ref _cut);
+        connection.Abort();
     }
 
     private async Task AcceptAsync()
@@ -94,7 +118,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         {
             await server.ConnectAsync(_target, _stop.Token);
             Interlocked.Increment(ref _accepted);
-            await Task.WhenAny(PumpAsync(connection, client, server), PumpAsync(connection, server, client));
+            await Task.WhenAny(PumpAsync(connection, client, server, fromClient: true), PumpAsync(connection, server, client, fromClient: false));
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -106,7 +130,7 @@ public sealed class TcpFaultProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Connection connection, Socket from, Socket to)
+    private async Task PumpAsync(Connection connection, Socket from, Socket to, bool fromClient)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -115,6 +139,12 @@ public sealed class TcpFaultProxy : IAsyncDisposable
             {
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
                 if (read == 0) return;
+                if (fromClient && _marker.Length > 0 && !connection.Watched) connection.Watch(buffer.AsSpan(0, read), _marker);
+                if (connection.Watched && _cutWatched)
+                {
+                    CutOne(connection); // before the marked bytes reach the server
+                    return;
+                }
                 if (Delay is { Ticks: > 0 } delay) await Task.Delay(delay, _stop.Token);
                 if (connection.BlackHoled) continue;
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
@@ -137,6 +167,18 @@ public sealed class TcpFaultProxy : IAsyncDisposable
     private sealed class Connection(Socket client, Socket server)
     {
         public volatile bool BlackHoled;
+        private volatile bool _watched;
+        // The end of the client's previous chunk, so a marker split across two chunks is still seen.
+        private byte[] _tail = [];
+
+        public bool Watched => _watched;
+
+        public void Watch(ReadOnlySpan<byte> chunk, byte[] marker)
+        {
+            byte[] seen = [.. _tail, .. chunk];
+            if (seen.AsSpan().IndexOf(marker) >= 0) _watched = true;
+            _tail = seen[Math.Max(0, seen.Length - (marker.Length - 1))..];
+        }
 
         public void Abort()
         {
