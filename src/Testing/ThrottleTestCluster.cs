@@ -58,6 +58,7 @@ public sealed class ThrottleTestCluster : IAsyncDisposable
         try
         {
             await cluster.DeployAsync();
+            await WaitForOneMembershipViewAsync(cluster, options.Silos);
         }
         catch
         {
@@ -65,6 +66,23 @@ public sealed class ThrottleTestCluster : IAsyncDisposable
             throw;
         }
         return new ThrottleTestCluster(cluster, new GrainKeys(options.AccountHashSecret));
+    }
+
+    /// <summary>
+    /// Until every silo sees all of them active. <see cref="InProcessTestCluster.DeployAsync"/> stops
+    /// waiting for that after its first look; calls made while silos disagree on the membership can
+    /// reach two activations of one grain (each silo places it by its own view of the ring), which the
+    /// storage's ETags then refuse as write conflicts.
+    /// </summary>
+    private static async Task WaitForOneMembershipViewAsync(InProcessTestCluster cluster, int silos)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!cluster.Silos.All(silo => silo.ServiceProvider.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
+                   .Count(member => member.Status == SiloStatus.Active) == silos))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The {silos} silos did not all see each other active within 60 s.");
+            await Task.Delay(50);
+        }
     }
 
     public ValueTask DisposeAsync() => Cluster.DisposeAsync();
