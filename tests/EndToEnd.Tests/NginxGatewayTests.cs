@@ -1,5 +1,6 @@
 using System.Net;
 using ThrottleCluster.EndToEnd.Tests.Support;
+using ThrottleCluster.Tests.Support;
 using Xunit.Abstractions;
 
 namespace ThrottleCluster.EndToEnd.Tests;
@@ -49,10 +50,7 @@ public sealed class NginxGatewayTests(EndToEndCluster cluster, ITestOutputHelper
     public async Task With_the_silo_unreachable_nginx_fails_closed_with_503_not_429()
     {
         // A port nothing listens on: the check fails (502 to the subrequest), which is no throttle.
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = LoopbackPort.Free();
         await using var nginx = await NginxGateway.StartAsync(new Uri($"http://127.0.0.1:{port}/v1/gateway/check"));
         using var http = new HttpClient { BaseAddress = nginx.Address, Timeout = TimeSpan.FromSeconds(10) };
         using var response = await GetAsync(http, cluster.NextClientIp());

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
+using ThrottleCluster.Tests.Support;
+
 namespace ThrottleCluster.EndToEnd.Tests.Support;
 
 /// <summary>
@@ -114,7 +116,7 @@ public sealed class NginxGateway : IAsyncDisposable
         Directory.CreateDirectory(Path.Combine(prefix, "tmp"));
         Directory.CreateDirectory(Path.Combine(prefix, "www"));
         await File.WriteAllTextAsync(Path.Combine(prefix, "www", "index.html"), PageText);
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var config = Path.Combine(prefix, "nginx.conf");
         await File.WriteAllTextAsync(config, Configuration(prefix, port, check));
 
@@ -157,13 +159,6 @@ public sealed class NginxGateway : IAsyncDisposable
             await gateway.DisposeAsync();
             throw;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public ValueTask DisposeAsync()
