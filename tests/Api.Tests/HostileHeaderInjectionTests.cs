@@ -59,7 +59,8 @@ public sealed class HostileHeaderInjectionTests
         using (var real = await client.PostAsync(PasswordResetEndpoints.ResetPath, new StringContent("""{"login":"alice@example.com"}""", Encoding.UTF8, "application/json")))
             Assert.Equal(HttpStatusCode.Accepted, real.StatusCode);
         var mail = await api.WaitForMailAsync(1);
-        Assert.Equal(1, api.Services.GetRequiredService<OutboxStatistics>().Enqueued); // every request was answered, so nothing more is coming
+        await api.WhenRequestsHandledAsync();
+        Assert.Equal(1, api.Services.GetRequiredService<OutboxStatistics>().Enqueued); // every request was handled, so nothing more is coming
         Assert.Single(api.MailFiles());
         AssertOnlyExpectedHeaders(File.ReadAllText(mail[0]), "alice@example.com", "Reset your password");
     }
@@ -88,6 +89,7 @@ public sealed class HostileHeaderInjectionTests
         }
         var mail = await api.WaitForMailAsync(1);
         // Only the plain address got an email; the others were skipped when the file was read.
+        await api.WhenRequestsHandledAsync();
         Assert.Equal(1, api.Services.GetRequiredService<OutboxStatistics>().Enqueued);
         Assert.Single(api.MailFiles());
         AssertOnlyExpectedHeaders(File.ReadAllText(mail[0]), "fine@example.com", "Reset your password");

@@ -16,8 +16,12 @@ public sealed class PasswordResetEndpointTests(ITestOutputHelper output) : IAsyn
 {
     private readonly ApiFactory _api = new();
 
-    /// <summary>Emails queued: a request answered 202 has already queued its email, if it has one.</summary>
-    private long Queued() => _api.Services.GetRequiredService<OutboxStatistics>().Enqueued;
+    /// <summary>Emails queued, once every request sent has finished its handler (a reset is answered before its email is queued).</summary>
+    private async Task<long> QueuedAsync()
+    {
+        await _api.WhenRequestsHandledAsync();
+        return _api.Services.GetRequiredService<OutboxStatistics>().Enqueued;
+    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -66,7 +70,7 @@ public sealed class PasswordResetEndpointTests(ITestOutputHelper output) : IAsyn
 
         // Two emails (alice, bob); none for the missing accounts or the suppressed request.
         var mail = await _api.WaitForMailAsync(2);
-        Assert.Equal(2, Queued()); // every request was answered, so nothing more is coming
+        Assert.Equal(2, await QueuedAsync()); // every request was handled, so nothing more is coming
         Assert.Equal(2, _api.MailFiles().Count);
         var recipients = mail.Select(f => Eml.Read(f).Headers["To"]).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["Bob@Example.com", "alice@example.com"], recipients);
@@ -100,7 +104,7 @@ public sealed class PasswordResetEndpointTests(ITestOutputHelper output) : IAsyn
         Assert.Equal("30", existing.Response.Headers.RetryAfter?.ToString());
         Assert.Equal("application/problem+json", existing.ContentType);
         AssertSame(existing, missing);
-        Assert.Equal(0, Queued());
+        Assert.Equal(0, await QueuedAsync());
 
         _api.Gate.Decide = _ => GateDecision.Suppress;
         Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(client, "/v1/password-resets", Login("alice@example.com"))).Status);

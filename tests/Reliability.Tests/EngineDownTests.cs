@@ -48,7 +48,7 @@ public sealed class EngineDownTests(ITestOutputHelper output)
         var openCheck = await open.GatewayCheckAsync("10.30.0.2");
         var openDecision = await open.DecideAsync(ProductCluster.Email(0), "10.30.0.3");
         var openFailures = new PrometheusText(await open.MetricsAsync()).Sum("tc_gateway_engine_failures_total", "mode=\"open\"");
-        // An email leaves only through the outbox, and a job enters it before the 202 that promises it.
+        // An email leaves only through the outbox; a request answered while the engine is down queues nothing (nothing was let through, and an enqueue would fail).
         var queuedWhileDown = new PrometheusText(await api.MetricsAsync()).Value("tc_outbox_enqueued_total");
         var downFor = down.Elapsed;
 

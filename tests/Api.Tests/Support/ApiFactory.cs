@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -25,6 +26,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         """;
 
     private readonly string _directory = Directory.CreateTempSubdirectory("tc-api-tests-").FullName;
+    private int _handling;
 
     public ApiFactory()
     {
@@ -69,6 +71,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         {
             if (UseTestGate) services.AddSingleton<IResetGate>(Gate);
             if (UseManualTime) services.AddSingleton<TimeProvider>(Time);
+            services.AddSingleton<IStartupFilter>(new CountHandling(this));
             ExtraServices?.Invoke(services);
         });
     }
@@ -81,6 +84,35 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         await Eventually.HoldsAsync(() => MailFiles().Count >= count, $"{count} emails in {MailDirectory}", timeout ?? TimeSpan.FromSeconds(20));
         return MailFiles();
+    }
+
+    /// <summary>
+    /// Waits until every request sent so far has finished its handler. A reset is answered before
+    /// its email is queued or its later look scheduled (the answer must not wait on either), so a
+    /// response in hand does not mean that work is done; call this before asserting what it did.
+    /// </summary>
+    public Task WhenRequestsHandledAsync()
+        => Eventually.HoldsAsync(() => Volatile.Read(ref _handling) == 0, "every request's handler finished", TimeSpan.FromSeconds(20));
+
+    /// <summary>Counts requests whose handler is still running, around the whole pipeline.</summary>
+    private sealed class CountHandling(ApiFactory factory) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, inner) =>
+            {
+                Interlocked.Increment(ref factory._handling);
+                try
+                {
+                    await inner(context);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref factory._handling);
+                }
+            });
+            next(app);
+        };
     }
 
     public override async ValueTask DisposeAsync()
