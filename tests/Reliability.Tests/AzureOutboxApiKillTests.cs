@@ -86,7 +86,8 @@ public sealed class AzureOutboxApiKillTests(ITestOutputHelper output)
             ["Email:Smtp:Timeout"] = "00:00:04",
             ["Email:Smtp:Connections"] = Concurrency.ToString(CultureInfo.InvariantCulture),
             ["Outbox:Concurrency"] = Concurrency.ToString(CultureInfo.InvariantCulture),
-            ["Outbox:VisibilityTimeout"] = "00:00:05",
+            // As in ApiKillTests: long enough that no attempt outlasts its lease on a starved machine (a second source of duplicates).
+            ["Outbox:VisibilityTimeout"] = "00:00:15",
             ["Outbox:PollInterval"] = "00:00:00.05",
             ["Outbox:QueueName"] = queueName,
         };
