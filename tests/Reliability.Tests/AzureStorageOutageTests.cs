@@ -53,6 +53,8 @@ public sealed class AzureStorageOutageTests(ITestOutputHelper output)
         var apiLiveness = await api.HealthAsync(HealthEndpoints.LivePath);
         var settledAt = Stopwatch.GetTimestamp();
         await Task.Delay(Outage - 2 * CappedAccounts.ResponseTimeout);
+        // The outage lasts until a request sent after the calls settled has its answer: workers waiting out slow 503s can leave a fixed span empty.
+        await Eventually.HoldsAsync(() => rig.Traffic.Outcomes.Any(o => o.Sent >= settledAt), "a request sent while Azurite is down answered", TimeSpan.FromSeconds(30));
         var after = await DecisionsAsync(api);
         var restartedAt = Stopwatch.GetTimestamp();
 
