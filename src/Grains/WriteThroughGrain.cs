@@ -96,8 +96,9 @@ public abstract class WriteThroughGrain<TState, TCommand, TResult>(IPersistentSt
                         foreach (var call in batch) state = call.Apply(this, state, now);
                         if (!ReferenceEquals(state, before) && !state.Equals(before))
                         {
+                            var started = time.GetTimestamp();
                             await Persist(state, now);
-                            GrainStorageMetrics.Written(Kind, batch.Count);
+                            GrainStorageMetrics.Written(Kind, batch.Count, time.GetElapsedTime(started));
                         }
                         foreach (var call in batch) call.Complete();
                         break;

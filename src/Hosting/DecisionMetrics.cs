@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using ThrottleCluster.Grains;
 using ThrottleCluster.Grains.Abstractions;
 
 namespace ThrottleCluster.Hosting;
@@ -19,7 +20,7 @@ public sealed class DecisionMetrics : IDisposable
         _decisions = _meter.CreateCounter<long>("tc.decisions", description: "Reset decisions by verdict.");
         _findings = _meter.CreateCounter<long>("tc.decision.rules", description: "Rules that denied (enforced) or would have denied (shadow), by scope.");
         _duration = _meter.CreateHistogram<double>("tc.decision.duration", unit: "s", description: "Time to decide, all grains included.",
-            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HostTelemetry.SecondsBuckets });
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets.Seconds });
     }
 
     public void Record(ResetDecision decision, TimeSpan elapsed)

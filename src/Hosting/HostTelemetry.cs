@@ -22,9 +22,6 @@ public static class HostTelemetry
 
     public const string MetricsPath = "/metrics";
 
-    /// <summary>Buckets of the product's durations, from 0.1 ms (a call on warm local grains) to 5 s (the cluster's response timeout).</summary>
-    public static readonly double[] SecondsBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
-
     /// <summary>
     /// The runtime's gauges whose names end in <c>.count</c>: Prometheus keeps <c>_count</c> for
     /// histograms and summaries.

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ThrottleCluster.Grains;
 using System.Text;
 
 namespace ThrottleCluster.Hosting;
@@ -57,7 +58,7 @@ internal static class OrleansMetricConventions
         var kind = instrument.GetType().Name;
         if (kind.StartsWith("Histogram", StringComparison.Ordinal))
         {
-            var advice = milliseconds ? new InstrumentAdvice<double> { HistogramBucketBoundaries = HostTelemetry.SecondsBuckets } : null;
+            var advice = milliseconds ? new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets.Seconds } : null;
             var histogram = Meter.CreateHistogram<double>(instrument.Name, unit, description, tags: null, advice: advice);
             return (value, tags) => histogram.Record(value * scale, Renamed(tags));
         }

@@ -19,7 +19,8 @@ public static class ThrottleSiloConfiguration
     /// <summary>
     /// The grains' services: the live policy store, the clock, collection ages, and the
     /// <see cref="GrainStorageNames.Provider"/> storage chosen by <see cref="ClusterSettings.Provider"/>
-    /// (memory, Redis or an Azure table), written with the product's <see cref="StateSerializer"/>.
+    /// (memory, Redis or an Azure table), written with the product's <see cref="StateSerializer"/>
+    /// and reached without Orleans' storage bridge (<see cref="DirectPersistentStateFactory"/>).
     /// </summary>
     /// <param name="sharedMemory">With memory storage: a store several silos of one process share (a test cluster), instead of one of this silo's own.</param>
     /// <param name="decorate">Wraps the provider, e.g. to count its writes in a test.</param>
@@ -30,6 +31,7 @@ public static class ThrottleSiloConfiguration
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(policies);
         services.AddSingleton<StateSerializer>();
+        services.Replace(ServiceDescriptor.Singleton<IPersistentStateFactory, DirectPersistentStateFactory>());
         silo.Configure<GrainCollectionOptions>(options =>
         {
             options.CollectionAge = settings.CollectionAge;

@@ -76,6 +76,15 @@ public sealed partial class HealthAndMetricsTests
         Assert.True(Sample(families, "tc_decision_rules_total", decisions + "mode=\"enforced\",rule=\"Cooldown\",scope=\"account\"") >= 1, text);
         Assert.True(Sample(families, "tc_decision_rules_total", decisions + "mode=\"enforced\",rule=\"Burst\",scope=\"ip\"") >= 2, text);
         Assert.Equal("gauge", families["tc_global_breaker_stage"].Type);
+        // Every write is timed: as many write durations as batches written, for each kind.
+        Assert.Equal("histogram", families["tc_grain_write_duration_seconds"].Type);
+        foreach (var kind in new[] { "ip", "network", "domain", "global", "account" })
+        {
+            var grains = "otel_scope_name=\"ThrottleCluster.Grains\",";
+            var writes = Sample(families, "tc_grain_batch_size_count", $"{grains}kind=\"{kind}\"");
+            Assert.True(writes >= 1, kind);
+            Assert.Equal(writes, Sample(families, "tc_grain_write_duration_seconds_count", $"{grains}kind=\"{kind}\""));
+        }
         // Orleans' own meters beside the product's.
         Assert.Equal("counter", families["orleans_catalog_activation_created_total"].Type);
         Assert.Equal("histogram", families["orleans_app_requests_latency_seconds"].Type);
