@@ -23,6 +23,12 @@ namespace ThrottleCluster.Grains;
 /// <param name="keys">The grains' keys, the same on every host that decides.</param>
 public sealed class ResetGate(IGrainFactory grains, GrainKeys keys) : IResetGate
 {
+    private readonly GrainReferences<IIpGrain> _ips = new(grains);
+    private readonly GrainReferences<INetworkGrain> _networks = new(grains);
+    private readonly GrainReferences<IDomainGrain> _domains = new(grains);
+    private readonly GrainReferences<IGlobalGrain> _global = new(grains);
+    private readonly GrainReferences<IAccountGrain> _accounts = new(grains);
+
     private static readonly ResetDecision Passed = new("", Verdict.Send, TimeSpan.Zero, Findings.None, Findings.None);
 
     public async Task<ResetDecision> DecideAsync(ResetAttempt attempt, CancellationToken ct = default)
@@ -42,8 +48,8 @@ public sealed class ResetGate(IGrainFactory grains, GrainKeys keys) : IResetGate
         var wouldDeny = new Findings(Ip: ip.WouldDeny | ip.Denied, Network: network.WouldDeny | network.Denied);
 
         var clean = ip.Clean && network.Clean;
-        var domainGrain = grains.GetGrain<IDomainGrain>(domainKey);
-        var globalGrain = grains.GetGrain<IGlobalGrain>(GrainKinds.GlobalKey);
+        var domainGrain = _domains[domainKey];
+        var globalGrain = _global[GrainKinds.GlobalKey];
         var domainTask = domainGrain.Reserve(clean, attempt.Look);
         var globalTask = globalGrain.Reserve(clean, attempt.Look);
         var (domain, global) = await Both(domainTask, globalTask);
@@ -53,7 +59,7 @@ public sealed class ResetGate(IGrainFactory grains, GrainKeys keys) : IResetGate
         var granted = domain.Granted && global.Granted;
         if (granted)
         {
-            var answer = await grains.GetGrain<IAccountGrain>(keys.Of(account)).Request();
+            var answer = await _accounts[keys.Of(account)].Request();
             denied = denied with { Account = answer.Denied };
             wouldDeny = wouldDeny with { Account = answer.WouldDeny };
             granted = answer.Granted;
@@ -80,8 +86,8 @@ public sealed class ResetGate(IGrainFactory grains, GrainKeys keys) : IResetGate
     /// <summary>Step 1: ip and network reserve in parallel; a refusal releases the other and rejects the source.</summary>
     private async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> ReserveSourceAsync(string requestId, string clientIp, ulong accountHash)
     {
-        var ipGrain = grains.GetGrain<IIpGrain>(keys.Ip(clientIp));
-        var networkGrain = grains.GetGrain<INetworkGrain>(keys.Network(clientIp));
+        var ipGrain = _ips[keys.Ip(clientIp)];
+        var networkGrain = _networks[keys.Network(clientIp)];
         var (ip, network) = await Both(ipGrain.Reserve(accountHash), networkGrain.Reserve(accountHash));
         if (SourcePasses(ip, network)) return (Passed with { RequestId = requestId }, ip, network);
         await Task.WhenAll(Refund(ip.Receipt, ipGrain.Release), Refund(network.Receipt, networkGrain.Release));
@@ -95,8 +101,8 @@ public sealed class ResetGate(IGrainFactory grains, GrainKeys keys) : IResetGate
     private async Task<(ResetDecision Decision, SourceResult Ip, SourceResult Network)> PeekSourceAsync(string requestId, string clientIp)
     {
         var (ip, network) = await Both(
-            grains.GetGrain<IIpGrain>(keys.Ip(clientIp)).Peek(),
-            grains.GetGrain<INetworkGrain>(keys.Network(clientIp)).Peek());
+            _ips[keys.Ip(clientIp)].Peek(),
+            _networks[keys.Network(clientIp)].Peek());
         var verdict = SourcePasses(ip, network) ? Verdict.Send : Verdict.Suppress;
         var decision = new ResetDecision(requestId, verdict, TimeSpan.Zero, new Findings(Ip: ip.Denied, Network: network.Denied), Findings.None);
         return (decision, ip, network);
