@@ -14,7 +14,9 @@ namespace ThrottleCluster.Grains.Abstractions;
 /// </summary>
 public sealed class GrainKeys
 {
-    private readonly byte[] _key;
+    // One HMAC per thread, reset by each key it makes: a one-shot HashData sets OpenSSL's HMAC up anew
+    // every time (1.5-1.7 us against 0.6-0.7 us reused, measured here), three times per decision.
+    private readonly ThreadLocal<IncrementalHash> _hmac;
 
     public GrainKeys(ulong secret)
     {
@@ -22,7 +24,8 @@ public sealed class GrainKeys
         // Derived, not the secret itself, so a grain key helps attack neither the sketches nor the audit keys.
         var secretBytes = new byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64LittleEndian(secretBytes, secret);
-        _key = HMACSHA256.HashData(secretBytes, "throttle-grain-keys"u8);
+        var key = HMACSHA256.HashData(secretBytes, "throttle-grain-keys"u8);
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key));
     }
 
     /// <summary>The secret, for the distinct-account sketches (<see cref="ThrottleKeys.AccountHash"/>).</summary>
@@ -46,8 +49,10 @@ public sealed class GrainKeys
     /// <summary>The grain key of an account, address or network key <see cref="ThrottleKeys"/> already normalized.</summary>
     public string Of(string normalizedKey)
     {
+        var hmac = _hmac.Value!;
+        hmac.AppendData(Encoding.UTF8.GetBytes(normalizedKey));
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(normalizedKey), mac);
+        hmac.GetHashAndReset(mac);
         return Convert.ToHexStringLower(mac[..16]);
     }
 }

@@ -27,9 +27,9 @@ public sealed class MemoryStorageTests : GrainStorageConformance
 
     protected override TimeProvider Time => _time;
 
-    protected override Task<bool> HoldsAsync(GrainId grain) => Task.FromResult(_store.Holds(grain.ToString()));
+    protected override Task<bool> HoldsAsync(GrainId grain) => Task.FromResult(_store.Holds(grain));
 
-    protected override Task<long> StoredBytesAsync(GrainId grain) => Task.FromResult((long)_store.Read(grain.ToString())!.State.Length);
+    protected override Task<long> StoredBytesAsync(GrainId grain) => Task.FromResult((long)_store.Read(grain)!.State.Length);
 
     protected override async Task DropExpiredAsync(GrainId grain)
     {
@@ -40,7 +40,7 @@ public sealed class MemoryStorageTests : GrainStorageConformance
             _time.Advance(TimeSpan.FromSeconds(10));
             await Storage.WriteStateAsync(GrainStorageNames.State, NewGrain(), new GrainState<Stored<StoredPolicy>>(
                 new Stored<StoredPolicy> { Value = new(1, "{}"), ExpiresAt = _time.GetUtcNow().AddHours(1) }));
-            return !_store.Holds(grain.ToString());
+            return !_store.Holds(grain);
         }, $"the sweep drops {grain}");
     }
 }

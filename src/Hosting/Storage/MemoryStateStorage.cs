@@ -8,7 +8,7 @@ public sealed class MemoryStateStorage(MemoryStateStore store, IGrainStorageSeri
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var entry = store.Read(grainId.ToString());
+        var entry = store.Read(grainId);
         grainState.State = entry is null ? Activator.CreateInstance<T>() : serializer.Deserialize<T>(entry.State)!;
         if (grainState.State is IExpiringState expiring) expiring.ExpiresAt = entry?.ExpiresAt;
         grainState.ETag = entry?.ETag;
@@ -18,10 +18,9 @@ public sealed class MemoryStateStorage(MemoryStateStore store, IGrainStorageSeri
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var key = grainId.ToString();
         var expiresAt = (grainState.State as IExpiringState)?.ExpiresAt;
-        var etag = store.TryWrite(key, grainState.ETag, serializer.Serialize(grainState.State).ToArray(), expiresAt)
-                   ?? throw Conflict(key, grainState.ETag);
+        var etag = store.TryWrite(grainId, grainState.ETag, serializer.Serialize(grainState.State).ToArray(), expiresAt)
+                   ?? throw Conflict(grainId, grainState.ETag);
         grainState.ETag = etag;
         grainState.RecordExists = true;
         return Task.CompletedTask;
@@ -29,13 +28,12 @@ public sealed class MemoryStateStorage(MemoryStateStore store, IGrainStorageSeri
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var key = grainId.ToString();
-        if (!store.TryDelete(key, grainState.ETag)) throw Conflict(key, grainState.ETag);
+        if (!store.TryDelete(grainId, grainState.ETag)) throw Conflict(grainId, grainState.ETag);
         grainState.ETag = null;
         grainState.RecordExists = false;
         return Task.CompletedTask;
     }
 
-    private InconsistentStateException Conflict(string key, string? etag)
+    private InconsistentStateException Conflict(GrainId key, string? etag)
         => new($"Grain state {key} was written by another activation since it was read.", store.Read(key)?.ETag, etag);
 }

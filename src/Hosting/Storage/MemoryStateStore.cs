@@ -10,26 +10,26 @@ public sealed class MemoryStateStore(TimeProvider time)
 {
     private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<GrainId, Entry> _entries = new();
     private long _nextSweep;
     private int _sweeping;
 
     public int Count => _entries.Count;
 
     /// <summary>Whether an entry is still in memory, expired or not (for tests of the sweep).</summary>
-    internal bool Holds(string key) => _entries.ContainsKey(key);
+    internal bool Holds(GrainId key) => _entries.ContainsKey(key);
 
-    public Entry? Read(string key)
+    public Entry? Read(GrainId key)
     {
         if (!_entries.TryGetValue(key, out var entry)) return null;
         if (!entry.ExpiredAt(time.GetUtcNow())) return entry;
-        ((ICollection<KeyValuePair<string, Entry>>)_entries).Remove(new(key, entry));
+        ((ICollection<KeyValuePair<GrainId, Entry>>)_entries).Remove(new(key, entry));
         return null;
     }
 
     /// <summary>Replaces the entry if its ETag is still <paramref name="expectedETag"/> (null: none, or expired).</summary>
     /// <returns>The new ETag, or null when the ETag did not match.</returns>
-    public string? TryWrite(string key, string? expectedETag, byte[] state, DateTimeOffset? expiresAt)
+    public string? TryWrite(GrainId key, string? expectedETag, byte[] state, DateTimeOffset? expiresAt)
     {
         var next = new Entry(state, ETags.New(), expiresAt);
         var written = expectedETag is null
@@ -40,11 +40,11 @@ public sealed class MemoryStateStore(TimeProvider time)
     }
 
     /// <returns>Whether the entry was removed: false when its ETag did not match.</returns>
-    public bool TryDelete(string key, string? expectedETag)
+    public bool TryDelete(GrainId key, string? expectedETag)
     {
         if (expectedETag is null) return Read(key) is null;
         return _entries.TryGetValue(key, out var current) && current.ETag == expectedETag
-            && ((ICollection<KeyValuePair<string, Entry>>)_entries).Remove(new(key, current));
+            && ((ICollection<KeyValuePair<GrainId, Entry>>)_entries).Remove(new(key, current));
     }
 
     // Expired entries are dropped on read, and swept every few seconds off the writer's path, so a
@@ -59,7 +59,7 @@ public sealed class MemoryStateStore(TimeProvider time)
             try
             {
                 foreach (var (key, entry) in _entries)
-                    if (entry.ExpiredAt(now)) ((ICollection<KeyValuePair<string, Entry>>)_entries).Remove(new(key, entry));
+                    if (entry.ExpiredAt(now)) ((ICollection<KeyValuePair<GrainId, Entry>>)_entries).Remove(new(key, entry));
             }
             finally
             {
