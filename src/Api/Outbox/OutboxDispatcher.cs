@@ -11,6 +11,13 @@ namespace ThrottleCluster.Api.Outbox;
 /// Runs <c>Outbox:Concurrency</c> workers and one maintenance loop (due retries, expired claims,
 /// the queue's sizes for /metrics).
 /// </summary>
+/// <remarks>
+/// An attempt ends within its lease: at <see cref="AttemptShareOfLease"/> of
+/// <c>Outbox:VisibilityTimeout</c> it is abandoned and retried like any failure. Past the lease the
+/// maintenance loop of some Api hands the job to another worker, which would send it while this one
+/// still is. The SMTP timeout bounds only the send; issuing the token is a grain call, bounded by the
+/// cluster's response timeout alone.
+/// </remarks>
 public sealed class OutboxDispatcher(
     IOutbox outbox,
     IOutboxMonitor monitor,
@@ -20,7 +27,11 @@ public sealed class OutboxDispatcher(
     IOptions<OutboxOptions> options,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
+    public const double AttemptShareOfLease = 0.8;
+
     private readonly OutboxOptions _options = options.Value;
+
+    private TimeSpan AttemptLimit => _options.VisibilityTimeout * AttemptShareOfLease;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -61,11 +72,13 @@ public sealed class OutboxDispatcher(
     public async Task ProcessAsync(OutboxLease lease, CancellationToken stopping)
     {
         var job = lease.Job;
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        attempt.CancelAfter(AttemptLimit);
         try
         {
-            var token = await tokens.IssueAsync(job.AccountId, stopping).ConfigureAwait(false);
+            var token = await tokens.IssueAsync(job.AccountId, attempt.Token).ConfigureAwait(false);
             var email = composer.Compose(job.Email, token);
-            await sender.SendAsync(email, stopping).ConfigureAwait(false);
+            await sender.SendAsync(email, attempt.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -75,7 +88,10 @@ public sealed class OutboxDispatcher(
         catch (Exception ex)
         {
             var permanent = ex is PermanentEmailException;
-            var outcome = await outbox.FailAsync(lease, $"{ex.GetType().Name}: {ex.Message}", permanent, stopping).ConfigureAwait(false);
+            var reason = ex is OperationCanceledException && attempt.IsCancellationRequested
+                ? $"abandoned after {AttemptLimit.TotalSeconds:0.#} s, {AttemptShareOfLease:P0} of Outbox:VisibilityTimeout, so that no other worker sends it meanwhile"
+                : $"{ex.GetType().Name}: {ex.Message}";
+            var outcome = await outbox.FailAsync(lease, reason, permanent, stopping).ConfigureAwait(false);
             if (outcome == FailureOutcome.DeadLettered)
                 logger.LogError(ex, "Reset email {JobId} dead-lettered after {Attempts} attempts", job.Id, job.Attempts + 1);
             else

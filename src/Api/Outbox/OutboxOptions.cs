@@ -17,7 +17,8 @@ public sealed class OutboxOptions
     /// <summary>
     /// <c>Outbox:VisibilityTimeout</c>: a job claimed this long ago and neither completed nor failed
     /// is taken back (its dispatcher crashed or hung) and sent again (default 2 minutes; must exceed
-    /// <c>Email:Smtp:Timeout</c>).
+    /// <c>Email:Smtp:Timeout</c>). A live dispatcher abandons an attempt at 80 % of it, so the job is
+    /// never taken back from a worker still sending it.
     /// </summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

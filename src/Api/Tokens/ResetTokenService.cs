@@ -20,7 +20,7 @@ public sealed class ResetTokenService(IGrainFactory grains, TimeProvider time, I
     {
         var (token, hash) = ResetTokenFormat.Create(accountId);
         var expiresAt = time.GetUtcNow() + _lifetime;
-        var result = await grains.GetGrain<IResetTokenGrain>(ResetTokenFormat.GrainKey(accountId)).Issue(hash, expiresAt);
+        var result = await grains.GetGrain<IResetTokenGrain>(ResetTokenFormat.GrainKey(accountId)).Issue(hash, expiresAt).WaitAsync(ct);
         if (result.Outcome != ResetTokenOutcome.Issued)
             throw new InvalidOperationException($"The reset-token grain refused a new token ({result.Outcome}).");
         return new IssuedToken(token, expiresAt);
