@@ -23,7 +23,7 @@ public sealed class MemoryStateStore(TimeProvider time)
     {
         if (!_entries.TryGetValue(key, out var entry)) return null;
         if (!entry.ExpiredAt(time.GetUtcNow())) return entry;
-        ((ICollection<KeyValuePair<GrainId, Entry>>)_entries).Remove(new(key, entry));
+        _entries.TryRemove(new(key, entry));
         return null;
     }
 
@@ -44,7 +44,7 @@ public sealed class MemoryStateStore(TimeProvider time)
     {
         if (expectedETag is null) return Read(key) is null;
         return _entries.TryGetValue(key, out var current) && current.ETag == expectedETag
-            && ((ICollection<KeyValuePair<GrainId, Entry>>)_entries).Remove(new(key, current));
+            && _entries.TryRemove(new(key, current));
     }
 
     // Expired entries are dropped on read, and swept every few seconds off the writer's path, so a
@@ -59,7 +59,7 @@ public sealed class MemoryStateStore(TimeProvider time)
             try
             {
                 foreach (var (key, entry) in _entries)
-                    if (entry.ExpiredAt(now)) ((ICollection<KeyValuePair<GrainId, Entry>>)_entries).Remove(new(key, entry));
+                    if (entry.ExpiredAt(now)) _entries.TryRemove(new(key, entry));
             }
             finally
             {
